@@ -1,0 +1,184 @@
+//! The three-layer writer: store row, then session snapshot, then channel.
+
+use std::sync::Arc;
+
+use tracing::warn;
+
+use crate::channel::{AuthChannel, AuthEvent};
+use crate::error::AuthError;
+use crate::principal::{Claim, Principal};
+use crate::session::{SessionKey, Sessions};
+use crate::store::AuthStore;
+use crate::user::ClaimChange;
+
+/// Changes a user's claims and sessions in all three layers, in order.
+///
+/// | layer | lifetime | why it must be written |
+/// |---|---|---|
+/// | store row | permanent | otherwise the change is lost on the next sign-in |
+/// | session snapshot (and the user's change stamp) | per login | otherwise the next request of any of the user's sessions reads a stale principal |
+/// | channel event | per connection | otherwise open tabs only see it on reload |
+///
+/// Each method writes the store first (an error there writes nothing), then
+/// the session layer, then publishes. The channel is best-effort: a publish
+/// failure is logged and the call still succeeds, because the store and the
+/// sessions already hold the change.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use auth_core::{AuthActions, AuthStore, NewUser, Principal, SessionConfig, Sessions};
+/// # use auth_core::memory::{MemoryStore, MemorySessionBackend};
+/// # use auth_channel_memory::MemoryChannel;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = Arc::new(MemoryStore::new());
+/// let sessions = Sessions::new(Arc::new(MemorySessionBackend::new()), store.clone(), SessionConfig::new())?;
+/// let actions = AuthActions::new(store.clone(), sessions.clone(), Arc::new(MemoryChannel::new()));
+///
+/// let user = store.create_user(NewUser::new("local:1").with_name("Ada")).await?;
+/// let (_token, session) = sessions.sign_in(None, Principal::for_user(&user)).await?;
+///
+/// let admin = actions.grant(session.principal(), Some(&session.key), "role", "admin").await?;
+/// assert!(admin.has_claim("role", Some("admin")));
+/// let reloaded = sessions.load(&session.key).await?.expect("still signed in");
+/// assert!(reloaded.principal().has_claim("role", Some("admin")));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct AuthActions {
+    store: Arc<dyn AuthStore>,
+    sessions: Sessions,
+    channel: Arc<dyn AuthChannel>,
+}
+
+impl std::fmt::Debug for AuthActions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthActions").finish_non_exhaustive()
+    }
+}
+
+impl AuthActions {
+    /// A writer over the three layers.
+    pub fn new(
+        store: Arc<dyn AuthStore>,
+        sessions: Sessions,
+        channel: Arc<dyn AuthChannel>,
+    ) -> Self {
+        Self {
+            store,
+            sessions,
+            channel,
+        }
+    }
+
+    /// The store layer.
+    pub fn store(&self) -> &Arc<dyn AuthStore> {
+        &self.store
+    }
+
+    /// The session layer.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// The channel layer.
+    pub fn channel(&self) -> &Arc<dyn AuthChannel> {
+        &self.channel
+    }
+
+    /// Replaces the user's claims. `session` is the session of the request,
+    /// whose snapshot is rewritten at once; the user's other sessions pick
+    /// the change up on their next load. Returns the new principal.
+    pub async fn update_claims(
+        &self,
+        principal: &Principal,
+        session: Option<&SessionKey>,
+        claims: Vec<Claim>,
+    ) -> Result<Principal, AuthError> {
+        self.change_claims(principal, session, ClaimChange::Replace(claims))
+            .await
+    }
+
+    /// Adds one claim, replacing any claim of the same type.
+    pub async fn grant(
+        &self,
+        principal: &Principal,
+        session: Option<&SessionKey>,
+        kind: &str,
+        value: &str,
+    ) -> Result<Principal, AuthError> {
+        self.change_claims(
+            principal,
+            session,
+            ClaimChange::Set(Claim::new(kind, value)),
+        )
+        .await
+    }
+
+    /// Drops every claim of type `kind`.
+    pub async fn revoke_claim(
+        &self,
+        principal: &Principal,
+        session: Option<&SessionKey>,
+        kind: &str,
+    ) -> Result<Principal, AuthError> {
+        self.change_claims(principal, session, ClaimChange::Remove(kind.to_owned()))
+            .await
+    }
+
+    /// Applies any [`ClaimChange`] through the three layers.
+    #[tracing::instrument(skip_all)]
+    pub async fn change_claims(
+        &self,
+        principal: &Principal,
+        session: Option<&SessionKey>,
+        change: ClaimChange,
+    ) -> Result<Principal, AuthError> {
+        let user_id = principal.user_id().ok_or(AuthError::Anonymous)?;
+        change.validate()?;
+
+        let user = self.store.update_claims(user_id, change).await?;
+        let updated = principal.clone().with_claims(user.claims);
+
+        let stamp = self.sessions.backend().bump_user_stamp(user_id).await?;
+        if let Some(key) = session {
+            self.sessions
+                .replace_principal(key, updated.clone(), stamp)
+                .await?;
+        }
+
+        self.publish(user_id, AuthEvent::update(updated.clone()))
+            .await;
+        Ok(updated)
+    }
+
+    /// Signs out one session (the one of the request) and its live tabs.
+    /// The user's other sessions stay signed in. Repeat calls are harmless.
+    #[tracing::instrument(skip_all)]
+    pub async fn revoke_session(
+        &self,
+        principal: &Principal,
+        session: &SessionKey,
+    ) -> Result<(), AuthError> {
+        let user_id = principal.user_id().ok_or(AuthError::Anonymous)?;
+        self.sessions.sign_out(session).await?;
+        self.publish(user_id, AuthEvent::revoke(Some(session.clone())))
+            .await;
+        Ok(())
+    }
+
+    /// Signs the user out everywhere: every session and every live tab.
+    /// Returns how many sessions there were.
+    #[tracing::instrument(skip_all)]
+    pub async fn revoke_all_sessions(&self, principal: &Principal) -> Result<usize, AuthError> {
+        let user_id = principal.user_id().ok_or(AuthError::Anonymous)?;
+        let removed = self.sessions.backend().delete_sessions_of(user_id).await?;
+        self.publish(user_id, AuthEvent::revoke(None)).await;
+        Ok(removed)
+    }
+
+    async fn publish(&self, user_id: &str, event: AuthEvent) {
+        if let Err(error) = self.channel.publish(user_id, event).await {
+            warn!(%error, "live auth event not delivered; sessions and store hold the change");
+        }
+    }
+}

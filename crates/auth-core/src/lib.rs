@@ -1,0 +1,119 @@
+//! The core of the live-auth stack: principals and claims, the four traits
+//! every backend implements, policies, sessions, and the three-layer writer
+//! that keeps a user's store row, sessions and live tabs in step.
+//!
+//! | piece | what it is |
+//! |---|---|
+//! | [`Principal`], [`Claim`] | who is asking, and what they may do |
+//! | [`AuthStore`] | the permanent user record (users, credentials, provider links) |
+//! | [`SessionBackend`], [`Sessions`] | per-login sessions with a TTL, and the logic over them |
+//! | [`AuthChannel`], [`AuthEvent`] | live events fanned out to a user's open tabs |
+//! | [`IdentityProvider`] | a proof (a password) in, a principal out |
+//! | [`Policy`], [`Policies`] | named predicates over a principal |
+//! | [`AuthActions`] | grant, revoke, sign out: store, then session, then channel |
+//!
+//! Features: `memory` (default) adds [`memory::MemoryStore`] and
+//! [`memory::MemorySessionBackend`]; `testkit` adds conformance suites that any
+//! backend runs against itself.
+//!
+//! # Implementing a custom store
+//!
+//! A store is one `impl AuthStore`. This one keeps users in a map and
+//! delegates the rest to the memory store; a SQL store does the same with
+//! queries, keeping each method atomic.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use std::sync::Mutex;
+//!
+//! use async_trait::async_trait;
+//! use auth_core::memory::MemoryStore;
+//! use auth_core::{
+//!     AuthStore, ClaimChange, NewUser, PasswordHash, ProviderLink, StoreError, UserRecord,
+//!     UserUpdate,
+//! };
+//!
+//! /// Counts reads, stores through the memory store.
+//! #[derive(Default)]
+//! struct CountingStore {
+//!     inner: MemoryStore,
+//!     reads: Mutex<HashMap<String, u64>>,
+//! }
+//!
+//! #[async_trait]
+//! impl AuthStore for CountingStore {
+//!     async fn get_user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
+//!         *self.reads.lock().unwrap().entry(user_id.to_owned()).or_default() += 1;
+//!         self.inner.get_user(user_id).await
+//!     }
+//!     async fn find_by_provider(&self, provider: &str, subject: &str) -> Result<Option<UserRecord>, StoreError> {
+//!         self.inner.find_by_provider(provider, subject).await
+//!     }
+//!     async fn links_of(&self, user_id: &str) -> Result<Vec<ProviderLink>, StoreError> {
+//!         self.inner.links_of(user_id).await
+//!     }
+//!     async fn create_user(&self, user: NewUser) -> Result<UserRecord, StoreError> {
+//!         self.inner.create_user(user).await
+//!     }
+//!     async fn update_user(&self, user_id: &str, update: UserUpdate) -> Result<UserRecord, StoreError> {
+//!         self.inner.update_user(user_id, update).await
+//!     }
+//!     async fn update_claims(&self, user_id: &str, change: ClaimChange) -> Result<UserRecord, StoreError> {
+//!         self.inner.update_claims(user_id, change).await
+//!     }
+//!     async fn link_provider(&self, link: ProviderLink) -> Result<(), StoreError> {
+//!         self.inner.link_provider(link).await
+//!     }
+//!     async fn password_hash(&self, user_id: &str) -> Result<Option<PasswordHash>, StoreError> {
+//!         self.inner.password_hash(user_id).await
+//!     }
+//!     async fn set_password_hash(&self, user_id: &str, hash: PasswordHash) -> Result<(), StoreError> {
+//!         self.inner.set_password_hash(user_id, hash).await
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), StoreError> {
+//! let store = CountingStore::default();
+//! store.create_user(NewUser::new("local:1").with_name("Ada")).await?;
+//! assert_eq!(store.get_user("local:1").await?.and_then(|u| u.name).as_deref(), Some("Ada"));
+//! assert_eq!(store.reads.lock().unwrap()["local:1"], 1);
+//! # Ok(()) }
+//! ```
+
+mod actions;
+mod channel;
+mod error;
+mod idp;
+mod policy;
+mod principal;
+mod session;
+mod store;
+mod user;
+
+#[cfg(feature = "memory")]
+pub mod memory;
+
+pub use actions::AuthActions;
+pub use channel::{AuthChannel, AuthEvent, EventStream};
+pub use error::{
+    AuthError, BoxError, ChannelError, IdpError, InvalidInput, PolicyError, SessionError,
+    StoreError,
+};
+pub use idp::{Authenticated, IdentityProvider, Proof};
+pub use policy::{Policies, Policy};
+pub use principal::{
+    Claim, MAX_CLAIM_TYPE_LEN, MAX_CLAIM_VALUE_LEN, Principal, validate_claim_type,
+};
+pub use session::{
+    ActiveSession, SessionBackend, SessionConfig, SessionKey, SessionRecord, SessionToken,
+    Sessions, unix_now,
+};
+pub use store::AuthStore;
+pub use user::{
+    ClaimChange, Extras, MAX_USER_ID_LEN, NewUser, PasswordHash, ProviderLink, Secret, UserRecord,
+    UserUpdate, validate_claims, validate_link_key, validate_user_id,
+};
+
+/// The crates this one's public API exposes, re-exported so users get the
+/// matching versions.
+pub use async_trait::async_trait;

@@ -1,0 +1,190 @@
+//! The in-memory user store.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use crate::error::StoreError;
+use crate::store::AuthStore;
+use crate::user::{
+    ClaimChange, NewUser, PasswordHash, ProviderLink, UserRecord, UserUpdate, validate_claims,
+    validate_link_key, validate_user_id,
+};
+
+#[derive(Default)]
+struct Tables {
+    users: HashMap<String, UserRecord>,
+    credentials: HashMap<String, PasswordHash>,
+    links: HashMap<(String, String), ProviderLink>,
+}
+
+/// An [`AuthStore`] in a map behind one lock: every call is atomic.
+///
+/// ```
+/// use auth_core::{AuthStore, NewUser};
+/// use auth_core::memory::MemoryStore;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), auth_core::StoreError> {
+/// let store = MemoryStore::new();
+/// store.create_user(NewUser::new("local:1").with_link("local", "ada@example.com")).await?;
+/// let found = store.find_by_provider("local", "ada@example.com").await?;
+/// assert_eq!(found.map(|u| u.user_id), Some("local:1".to_owned()));
+/// # Ok(()) }
+/// ```
+#[derive(Default)]
+pub struct MemoryStore {
+    tables: Mutex<Tables>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn tables(&self) -> MutexGuard<'_, Tables> {
+        // A panic while holding the lock cannot leave a half write: every
+        // mutation below is checked before anything is inserted.
+        self.tables
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl AuthStore for MemoryStore {
+    async fn get_user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
+        validate_user_id(user_id)?;
+        Ok(self.tables().users.get(user_id).cloned())
+    }
+
+    async fn find_by_provider(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        validate_link_key(provider, subject)?;
+        let tables = self.tables();
+        let key = (provider.to_owned(), subject.to_owned());
+        Ok(tables
+            .links
+            .get(&key)
+            .and_then(|link| tables.users.get(&link.user_id))
+            .cloned())
+    }
+
+    async fn links_of(&self, user_id: &str) -> Result<Vec<ProviderLink>, StoreError> {
+        validate_user_id(user_id)?;
+        let tables = self.tables();
+        let mut links: Vec<ProviderLink> = tables
+            .links
+            .values()
+            .filter(|link| link.user_id == user_id)
+            .cloned()
+            .collect();
+        links.sort_by(|a, b| (&a.provider, &a.subject).cmp(&(&b.provider, &b.subject)));
+        Ok(links)
+    }
+
+    async fn create_user(&self, user: NewUser) -> Result<UserRecord, StoreError> {
+        user.validate()?;
+        let mut tables = self.tables();
+        if tables.users.contains_key(&user.record.user_id) {
+            return Err(StoreError::Conflict { what: "user id" });
+        }
+        let mut keys = Vec::with_capacity(user.links.len());
+        for link in &user.links {
+            let key = (link.provider.clone(), link.subject.clone());
+            if tables.links.contains_key(&key) || keys.contains(&key) {
+                return Err(StoreError::Conflict {
+                    what: "provider link",
+                });
+            }
+            keys.push(key);
+        }
+        let user_id = user.record.user_id.clone();
+        for (key, link) in keys.into_iter().zip(user.links) {
+            tables.links.insert(key, link);
+        }
+        if let Some(hash) = user.password_hash {
+            tables.credentials.insert(user_id.clone(), hash);
+        }
+        tables.users.insert(user_id, user.record.clone());
+        Ok(user.record)
+    }
+
+    async fn update_user(
+        &self,
+        user_id: &str,
+        update: UserUpdate,
+    ) -> Result<UserRecord, StoreError> {
+        validate_user_id(user_id)?;
+        let mut tables = self.tables();
+        let user = tables.users.get_mut(user_id).ok_or(StoreError::NotFound)?;
+        if let Some(email) = update.email {
+            user.email = email;
+        }
+        if let Some(name) = update.name {
+            user.name = name;
+        }
+        if let Some(extras) = update.extras {
+            user.extras = extras;
+        }
+        Ok(user.clone())
+    }
+
+    async fn update_claims(
+        &self,
+        user_id: &str,
+        change: ClaimChange,
+    ) -> Result<UserRecord, StoreError> {
+        validate_user_id(user_id)?;
+        change.validate()?;
+        let mut tables = self.tables();
+        let user = tables.users.get_mut(user_id).ok_or(StoreError::NotFound)?;
+        change.apply(&mut user.claims);
+        Ok(user.clone())
+    }
+
+    async fn link_provider(&self, link: ProviderLink) -> Result<(), StoreError> {
+        validate_link_key(&link.provider, &link.subject)?;
+        validate_user_id(&link.user_id)?;
+        validate_claims(&link.claims)?;
+        let mut tables = self.tables();
+        if !tables.users.contains_key(&link.user_id) {
+            return Err(StoreError::NotFound);
+        }
+        let key = (link.provider.clone(), link.subject.clone());
+        match tables.links.get(&key) {
+            Some(existing) if existing.user_id != link.user_id => Err(StoreError::Conflict {
+                what: "provider link",
+            }),
+            _ => {
+                tables.links.insert(key, link);
+                Ok(())
+            }
+        }
+    }
+
+    async fn password_hash(&self, user_id: &str) -> Result<Option<PasswordHash>, StoreError> {
+        validate_user_id(user_id)?;
+        Ok(self.tables().credentials.get(user_id).cloned())
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: PasswordHash) -> Result<(), StoreError> {
+        validate_user_id(user_id)?;
+        let mut tables = self.tables();
+        if !tables.users.contains_key(user_id) {
+            return Err(StoreError::NotFound);
+        }
+        tables.credentials.insert(user_id.to_owned(), hash);
+        Ok(())
+    }
+}

@@ -1,0 +1,283 @@
+//! Session logic over any backend: sign-in with a fresh id, timeouts, and
+//! refreshing a session whose user changed elsewhere.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{InvalidInput, SessionError};
+use crate::principal::Principal;
+use crate::session::backend::{SessionBackend, SessionKey, SessionRecord, SessionToken, unix_now};
+use crate::store::AuthStore;
+
+/// Timeouts of [`Sessions`].
+///
+/// ```
+/// use std::time::Duration;
+/// use auth_core::SessionConfig;
+///
+/// let config = SessionConfig::new()
+///     .with_idle_timeout(Duration::from_secs(15 * 60))
+///     .with_absolute_lifetime(Duration::from_secs(8 * 3600));
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SessionConfig {
+    /// A session unused this long ends (default 30 minutes).
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, used or not (default 12 hours).
+    pub absolute_lifetime: Duration,
+    /// `last_seen` is written back at most this often, so a busy session does
+    /// not write on every request (default 60 seconds).
+    pub touch_interval: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_lifetime: Duration::from_secs(12 * 3600),
+            touch_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+impl SessionConfig {
+    /// The defaults: 30 minutes idle, 12 hours absolute.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the idle timeout. Longer timeouts weaken security.
+    #[must_use]
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets the absolute lifetime. Longer lifetimes weaken security.
+    #[must_use]
+    pub fn with_absolute_lifetime(mut self, lifetime: Duration) -> Self {
+        self.absolute_lifetime = lifetime;
+        self
+    }
+
+    /// Sets how often `last_seen` is written back.
+    #[must_use]
+    pub fn with_touch_interval(mut self, interval: Duration) -> Self {
+        self.touch_interval = interval;
+        self
+    }
+
+    /// Checks the timeouts: each at least one second, the touch interval
+    /// shorter than the idle timeout.
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        if self.idle_timeout < Duration::from_secs(1)
+            || self.absolute_lifetime < Duration::from_secs(1)
+        {
+            return Err(InvalidInput::new(
+                "session timeouts must be at least one second",
+            ));
+        }
+        if self.touch_interval >= self.idle_timeout {
+            return Err(InvalidInput::new(
+                "the touch interval must be shorter than the idle timeout",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A session that loaded and is still valid.
+#[derive(Clone, Debug)]
+pub struct ActiveSession {
+    /// The key it is stored under.
+    pub key: SessionKey,
+    /// What it holds, refreshed from the store if the user changed.
+    pub record: SessionRecord,
+}
+
+impl ActiveSession {
+    /// The session's principal.
+    pub fn principal(&self) -> &Principal {
+        &self.record.principal
+    }
+}
+
+/// Sessions over any [`SessionBackend`], with the store to refresh from.
+///
+/// A load costs at most two backend reads (the session and, for a signed-in
+/// one, the user's change stamp) plus a store read only when the user
+/// changed since the snapshot was taken.
+#[derive(Clone)]
+pub struct Sessions {
+    backend: Arc<dyn SessionBackend>,
+    store: Arc<dyn AuthStore>,
+    config: SessionConfig,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sessions {
+    /// Sessions in `backend`, refreshed from `store`.
+    pub fn new(
+        backend: Arc<dyn SessionBackend>,
+        store: Arc<dyn AuthStore>,
+        config: SessionConfig,
+    ) -> Result<Self, InvalidInput> {
+        config.validate()?;
+        Ok(Self {
+            backend,
+            store,
+            config,
+        })
+    }
+
+    /// The backend sessions live in.
+    pub fn backend(&self) -> &Arc<dyn SessionBackend> {
+        &self.backend
+    }
+
+    /// The timeouts in force.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// Signs `principal` in under a NEW token, deleting the `previous`
+    /// session if there was one (so a planted id is never promoted: session
+    /// fixation). Returns the token for the cookie.
+    pub async fn sign_in(
+        &self,
+        previous: Option<&SessionKey>,
+        principal: Principal,
+    ) -> Result<(SessionToken, ActiveSession), SessionError> {
+        if let Some(old) = previous {
+            self.backend.delete(old).await?;
+        }
+        let stamp = match principal.user_id() {
+            Some(user_id) => self.backend.user_stamp(user_id).await?,
+            None => 0,
+        };
+        let token = SessionToken::generate();
+        let key = token.key();
+        let record = SessionRecord::new(principal, stamp);
+        self.backend
+            .save(&key, &record, self.ttl(&record, unix_now()))
+            .await?;
+        Ok((token, ActiveSession { key, record }))
+    }
+
+    /// Loads a session by its key.
+    ///
+    /// `Ok(None)` when it does not exist, has passed its idle or absolute
+    /// timeout (it is then deleted), or belongs to a user who no longer
+    /// exists. A session whose user changed since its snapshot (a claim
+    /// change made from another session) is refreshed from the store and
+    /// saved back.
+    pub async fn load(&self, key: &SessionKey) -> Result<Option<ActiveSession>, SessionError> {
+        let Some(mut record) = self.backend.load(key).await? else {
+            return Ok(None);
+        };
+        let now = unix_now();
+        if self.expired(&record, now) {
+            self.backend.delete(key).await?;
+            return Ok(None);
+        }
+        let mut dirty =
+            now.saturating_sub(record.last_seen) >= self.config.touch_interval.as_secs();
+        if let Some(user_id) = record.user_id().map(str::to_owned) {
+            let stamp = self.backend.user_stamp(&user_id).await?;
+            if stamp != record.user_stamp {
+                let Some(user) = self.store.get_user(&user_id).await? else {
+                    self.backend.delete(key).await?;
+                    return Ok(None);
+                };
+                record.principal = Principal::for_user(&user);
+                record.user_stamp = stamp;
+                dirty = true;
+            }
+        }
+        if dirty {
+            record.last_seen = now;
+            let ttl = self.ttl(&record, now);
+            if !self.backend.update(key, &record, ttl).await? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(ActiveSession {
+            key: key.clone(),
+            record,
+        }))
+    }
+
+    /// Loads the session a cookie token names (see [`Sessions::load`]).
+    pub async fn load_token(
+        &self,
+        token: &SessionToken,
+    ) -> Result<Option<ActiveSession>, SessionError> {
+        self.load(&token.key()).await
+    }
+
+    /// Replaces the principal of a live session, stamping it with `stamp`.
+    /// `Ok(false)` when the session is gone (nothing is written then).
+    pub async fn replace_principal(
+        &self,
+        key: &SessionKey,
+        principal: Principal,
+        stamp: u64,
+    ) -> Result<bool, SessionError> {
+        let Some(mut record) = self.backend.load(key).await? else {
+            return Ok(false);
+        };
+        let now = unix_now();
+        if self.expired(&record, now) {
+            self.backend.delete(key).await?;
+            return Ok(false);
+        }
+        record.principal = principal;
+        record.user_stamp = stamp;
+        record.last_seen = now;
+        let ttl = self.ttl(&record, now);
+        self.backend.update(key, &record, ttl).await
+    }
+
+    /// Signs this session out: it is deleted, and its token is worthless
+    /// from now on. `Ok(false)` when it was already gone.
+    pub async fn sign_out(&self, key: &SessionKey) -> Result<bool, SessionError> {
+        self.backend.delete(key).await
+    }
+
+    /// The user's live sessions, oldest first.
+    pub async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, SessionError> {
+        let now = unix_now();
+        let mut sessions: Vec<ActiveSession> = self
+            .backend
+            .sessions_of(user_id)
+            .await?
+            .into_iter()
+            .filter(|(_, record)| !self.expired(record, now))
+            .map(|(key, record)| ActiveSession { key, record })
+            .collect();
+        sessions.sort_by_key(|s| (s.record.created_at, s.key.clone()));
+        Ok(sessions)
+    }
+
+    fn expired(&self, record: &SessionRecord, now: u64) -> bool {
+        let idle = now.saturating_sub(record.last_seen) >= self.config.idle_timeout.as_secs();
+        let age = now.saturating_sub(record.created_at) >= self.config.absolute_lifetime.as_secs();
+        idle || age
+    }
+
+    fn ttl(&self, record: &SessionRecord, now: u64) -> Duration {
+        let age = Duration::from_secs(now.saturating_sub(record.created_at));
+        let left = self.config.absolute_lifetime.saturating_sub(age);
+        left.min(self.config.idle_timeout)
+            .max(Duration::from_secs(1))
+    }
+}

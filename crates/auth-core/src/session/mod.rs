@@ -1,0 +1,7 @@
+//! Sessions: the backend trait and the logic every backend shares.
+
+mod backend;
+mod manager;
+
+pub use backend::{SessionBackend, SessionKey, SessionRecord, SessionToken, unix_now};
+pub use manager::{ActiveSession, SessionConfig, Sessions};

@@ -1,0 +1,71 @@
+//! The permanent user store.
+
+use async_trait::async_trait;
+
+use crate::error::StoreError;
+use crate::user::{ClaimChange, NewUser, PasswordHash, ProviderLink, UserRecord, UserUpdate};
+
+/// Where users, their credentials and their provider links live for good.
+///
+/// The store is the authority: sessions and channel events are copies of it.
+/// Every method validates its input first and answers
+/// [`StoreError::Invalid`] without touching the backend; a backend failure is
+/// always [`StoreError::Backend`], never a silent `None`.
+///
+/// Run [`testkit::store_conformance`](crate::testkit) (feature `testkit`)
+/// against an implementation to hold it to this contract.
+#[async_trait]
+pub trait AuthStore: Send + Sync + 'static {
+    /// The user with this id; `Ok(None)` when there is none.
+    async fn get_user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// The user that (`provider`, `subject`) is linked to; `Ok(None)` when
+    /// the pair is not linked.
+    async fn find_by_provider(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Every provider link of a user (empty when the user has none or does
+    /// not exist).
+    async fn links_of(&self, user_id: &str) -> Result<Vec<ProviderLink>, StoreError>;
+
+    /// Writes the user, its credentials and its links in one atomic step.
+    ///
+    /// [`StoreError::Conflict`] when the user id or any (provider, subject)
+    /// is taken; then nothing is written. Of many concurrent calls with the
+    /// same link, exactly one succeeds.
+    async fn create_user(&self, user: NewUser) -> Result<UserRecord, StoreError>;
+
+    /// Changes the fields set in `update`; returns the new record.
+    /// [`StoreError::NotFound`] when the user does not exist.
+    async fn update_user(
+        &self,
+        user_id: &str,
+        update: UserUpdate,
+    ) -> Result<UserRecord, StoreError>;
+
+    /// Applies one claim change atomically; returns the new record.
+    ///
+    /// Concurrent changes of different claim types all survive.
+    /// [`StoreError::NotFound`] when the user does not exist.
+    async fn update_claims(
+        &self,
+        user_id: &str,
+        change: ClaimChange,
+    ) -> Result<UserRecord, StoreError>;
+
+    /// Links (`provider`, `subject`) to `link.user_id`. Linking a pair again
+    /// to the same user replaces its claims; linking it to another user is
+    /// [`StoreError::Conflict`]; an unknown user is [`StoreError::NotFound`].
+    async fn link_provider(&self, link: ProviderLink) -> Result<(), StoreError>;
+
+    /// The user's password hash; `Ok(None)` when the user has no password or
+    /// does not exist.
+    async fn password_hash(&self, user_id: &str) -> Result<Option<PasswordHash>, StoreError>;
+
+    /// Sets (or replaces) the user's password hash. [`StoreError::NotFound`]
+    /// when the user does not exist.
+    async fn set_password_hash(&self, user_id: &str, hash: PasswordHash) -> Result<(), StoreError>;
+}
