@@ -1,0 +1,1 @@
+//! axum adapter for the live-auth stack (being built).
