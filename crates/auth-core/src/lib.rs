@@ -92,6 +92,8 @@ mod user;
 
 #[cfg(feature = "memory")]
 pub mod memory;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use actions::AuthActions;
 pub use channel::{AuthChannel, AuthEvent, EventStream};

@@ -12,6 +12,10 @@ use crate::user::{ClaimChange, NewUser, PasswordHash, ProviderLink, UserRecord, 
 /// [`StoreError::Invalid`] without touching the backend; a backend failure is
 /// always [`StoreError::Backend`], never a silent `None`.
 ///
+/// User ids, providers and subjects are compared exactly, byte for byte
+/// (`local:Ada` and `local:ada` are two users), so a SQL backend needs a
+/// case-sensitive (binary) collation on those columns.
+///
 /// Run [`testkit::store_conformance`](crate::testkit) (feature `testkit`)
 /// against an implementation to hold it to this contract.
 #[async_trait]

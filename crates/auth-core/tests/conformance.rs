@@ -1,0 +1,49 @@
+//! The conformance kit run against the in-memory implementations.
+
+use auth_core::memory::{MemorySessionBackend, MemoryStore};
+use auth_core::testkit::{session_conformance, store_conformance};
+
+#[tokio::test]
+async fn memory_store_conforms() {
+    store_conformance(&MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn memory_store_conforms_when_run_twice_on_one_store() {
+    let store = MemoryStore::new();
+    store_conformance(&store).await;
+    store_conformance(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_conforms_in_parallel_runs() {
+    let store = std::sync::Arc::new(MemoryStore::new());
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store_conformance(store.as_ref()).await })
+        })
+        .collect();
+    for run in runs {
+        run.await.expect("a parallel run panicked");
+    }
+}
+
+#[tokio::test]
+async fn memory_session_backend_conforms() {
+    session_conformance(&MemorySessionBackend::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_session_backend_conforms_in_parallel_runs() {
+    let backend = std::sync::Arc::new(MemorySessionBackend::new());
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let backend = backend.clone();
+            tokio::spawn(async move { session_conformance(backend.as_ref()).await })
+        })
+        .collect();
+    for run in runs {
+        run.await.expect("a parallel run panicked");
+    }
+}
