@@ -1,0 +1,2 @@
+//! Latency per operation (placeholder).
+fn main() {}

@@ -1,0 +1,77 @@
+//! Users, credentials, provider links and sessions of the live-auth stack in
+//! SQL, through SeaORM: SQLite (the default), PostgreSQL and MySQL/MariaDB.
+//!
+//! | piece | what it is |
+//! |---|---|
+//! | [`SeaOrmAuthStore`] | the [`AuthStore`](auth_core::AuthStore): the three tables of the Python original |
+//! | [`SeaOrmSessionBackend`] | a [`SessionBackend`](auth_core::SessionBackend): sessions that survive restarts |
+//! | [`migration::Migrator`] | the same schema as SeaORM migrations (feature `migration`) |
+//! | [`entity`] | SeaORM entities of the five tables |
+//! | [`Error`] | what connecting and schema creation can fail with |
+//!
+//! A URL picks the database: `sqlite://./local-auth.db` (the default,
+//! [`DEFAULT_DATABASE_URL`]; the file is created on first use),
+//! `sqlite::memory:`, `postgres://user:pw@host/db`, `mysql://user:pw@host/db`
+//! (MariaDB too). Each driver is a cargo feature: `sqlite` (default),
+//! `postgres`, `mysql`. Or hand over a [`sea_orm::DatabaseConnection`] the
+//! application already has; it is then never closed by this crate.
+//!
+//! The tables are created on the first call (idempotent and safe when
+//! several processes start at once), or by the exported migrations.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use auth_core::{AuthStore, Claim, NewUser, PasswordHash, Principal, SessionBackend};
+//! use auth_core::{SessionRecord, SessionToken};
+//! use auth_store_seaorm::SeaOrmAuthStore;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A file in a real app: SeaOrmAuthStore::connect("sqlite://./local-auth.db").
+//! let store = SeaOrmAuthStore::connect("sqlite::memory:").await?;
+//!
+//! // Registration: user, credentials and link in one transaction.
+//! let ada = NewUser::new("local:7f1c")
+//!     .with_email("ada@example.com")
+//!     .with_claims(vec![Claim::new("role", "admin")])
+//!     .with_password_hash(PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"))
+//!     .with_link("local", "ada@example.com");
+//! store.create_user(ada).await?;
+//! let found = store.find_by_provider("local", "ada@example.com").await?.expect("linked");
+//! assert_eq!(found.claims, vec![Claim::new("role", "admin")]);
+//!
+//! // Sessions on the same connection, in their own tables.
+//! let sessions = store.session_backend();
+//! let key = SessionToken::generate().key();
+//! let record = SessionRecord::new(Principal::for_user(&found), sessions.user_stamp(&found.user_id).await?);
+//! sessions.save(&key, &record, Duration::from_secs(1800)).await?;
+//! assert_eq!(sessions.load(&key).await?, Some(record));
+//!
+//! store.close().await?;
+//! # Ok(()) }
+//! ```
+
+mod codec;
+mod db;
+mod error;
+mod schema;
+mod session;
+mod store;
+
+pub mod entity;
+#[cfg(feature = "migration")]
+pub mod migration;
+
+pub use db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL};
+pub use error::Error;
+pub use schema::{
+    CREDENTIALS_TABLE, PROVIDER_LINKS_TABLE, SESSIONS_TABLE, USER_STAMPS_TABLE, USERS_TABLE,
+};
+pub use session::{DEFAULT_PURGE_EVERY, SeaOrmSessionBackend};
+pub use store::{MAX_EMAIL_LEN, SeaOrmAuthStore};
+
+/// The SeaORM this crate is built on, so applications use the matching
+/// version.
+pub use sea_orm;

@@ -1,0 +1,96 @@
+//! What every test file shares: where the databases are, read at run time.
+//!
+//! `AUTH_TEST_POSTGRES_URL` and `AUTH_TEST_MYSQL_URL` name the servers. When
+//! one is unset, a test that needs it fails if `CI` is set, and otherwise
+//! prints a loud SKIPPED line and passes without running.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::PathBuf;
+
+use auth_store_seaorm::SeaOrmAuthStore;
+
+/// The environment variable naming the PostgreSQL test server.
+pub const POSTGRES_ENV: &str = "AUTH_TEST_POSTGRES_URL";
+/// The environment variable naming the MySQL/MariaDB test server.
+pub const MYSQL_ENV: &str = "AUTH_TEST_MYSQL_URL";
+
+/// A database a test runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Db {
+    SqliteFile,
+    SqliteMemory,
+    Postgres,
+    Mysql,
+}
+
+/// The URL of `db`, or `None` (after a SKIPPED line) when its server is not
+/// configured outside CI.
+///
+/// # Panics
+///
+/// When the server's URL is unset and `CI` is set.
+pub fn url(db: Db) -> Option<String> {
+    match db {
+        Db::SqliteFile => Some(format!("sqlite://{}", temp_db_path().display())),
+        Db::SqliteMemory => Some("sqlite::memory:".to_owned()),
+        Db::Postgres => server_url(POSTGRES_ENV),
+        Db::Mysql => server_url(MYSQL_ENV),
+    }
+}
+
+/// The URL in `var`; see [`url`].
+pub fn server_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{var} is not set, and CI is: this test needs its database server")
+        }
+        _ => {
+            eprintln!(
+                "\n!!!!!!!! SKIPPED: set {var} (e.g. {}) to run this test against a real server !!!!!!!!\n",
+                if var == POSTGRES_ENV {
+                    "postgres://postgres@127.0.0.1:5432/test"
+                } else {
+                    "mysql://root@127.0.0.1:3306/test"
+                }
+            );
+            None
+        }
+    }
+}
+
+/// A fresh SQLite file path under the temp directory.
+pub fn temp_db_path() -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "auth-store-seaorm-test-{}.db",
+        uuid::Uuid::new_v4().simple()
+    ))
+}
+
+/// A store on `db`, or `None` when it is skipped.
+pub async fn store(db: Db) -> Option<SeaOrmAuthStore> {
+    let url = url(db)?;
+    Some(
+        SeaOrmAuthStore::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to {db:?}: {e}")),
+    )
+}
+
+/// A fresh id fragment.
+pub fn fresh() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// The error and its sources, joined by `: `.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
