@@ -1,0 +1,214 @@
+//! Login and password changes: throttled, constant-work, off the runtime.
+
+use std::net::IpAddr;
+
+use auth_core::{PasswordHash, Principal, StoreError, UserRecord};
+
+use crate::email::normalize_email;
+use crate::error::LocalIdpError;
+use crate::hasher::Verification;
+use crate::idp::{LocalIdP, PROVIDER};
+use crate::throttle::{Throttle, ThrottleDecision};
+
+/// A well-formed user id no account has (`local:` ids are random v4 uuids,
+/// whose version nibble is never 0).
+const ABSENT_USER_ID: &str = "local:00000000-0000-0000-0000-000000000000";
+
+impl LocalIdP {
+    /// Checks an email and password and returns the user's principal.
+    ///
+    /// [`LocalIdpError::InvalidCredentials`] for an unknown or malformed
+    /// email, a user without a password, or a wrong password, all at the
+    /// cost of one Argon2 verification; [`LocalIdpError::Throttled`] once
+    /// the email has used up its attempts (a success resets them). A
+    /// matching hash made with other parameters is replaced by one with the
+    /// current parameters before this returns.
+    pub async fn verify_credentials(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<Principal, LocalIdpError> {
+        let (user, _) = self.login(email, password, None).await?;
+        Ok(Principal::for_user(&user))
+    }
+
+    /// [`LocalIdP::verify_credentials`] for a request from `client`, which
+    /// is throttled too. The address's count is not reset by a success, so
+    /// one valid account cannot be used to keep spraying guesses at others.
+    pub async fn verify_credentials_from(
+        &self,
+        client: IpAddr,
+        email: &str,
+        password: &str,
+    ) -> Result<Principal, LocalIdpError> {
+        let (user, _) = self.login(email, password, Some(client)).await?;
+        Ok(Principal::for_user(&user))
+    }
+
+    /// The login path shared by the methods above and the
+    /// `IdentityProvider` impl; returns the user and the normalised email.
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<(UserRecord, String), LocalIdpError> {
+        if let Some(addr) = client {
+            check(&*self.address_throttle, &format!("addr:{addr}")).await?;
+        }
+        let Ok(email) = normalize_email(email) else {
+            tracing::debug!(reason = "malformed email", "login refused");
+            return self.refuse(password).await;
+        };
+        let email_key = format!("email:{email}");
+        check(&*self.email_throttle, &email_key).await?;
+        if password.len() > self.policy.max_bytes() {
+            tracing::debug!(reason = "over-long password", "login refused");
+            return self.refuse("").await;
+        }
+        let Some(user) = self.store.find_by_provider(PROVIDER, &email).await? else {
+            tracing::debug!(reason = "unknown email", "login refused");
+            // The same store round trips as a known email, then the same
+            // Argon2 work.
+            let _ = self.store.password_hash(ABSENT_USER_ID).await;
+            return self.refuse(password).await;
+        };
+        let Some(hash) = self.store.password_hash(&user.user_id).await? else {
+            tracing::debug!(reason = "no password", "login refused");
+            return self.refuse(password).await;
+        };
+        match self.hasher.verify(password, &hash).await? {
+            Verification::Mismatch => {
+                tracing::debug!(reason = "wrong password", "login refused");
+                Err(LocalIdpError::InvalidCredentials)
+            }
+            Verification::Match { rehash } => {
+                if let Err(error) = self.email_throttle.reset(&email_key).await {
+                    tracing::warn!(%error, "resetting the login throttle failed");
+                }
+                if rehash {
+                    self.rehash(&user.user_id, password, &hash).await;
+                }
+                tracing::debug!(user_id = %user.user_id, "login succeeded");
+                Ok((user, email))
+            }
+        }
+    }
+
+    /// Spends one verification against the dummy hash, then refuses.
+    async fn refuse<T>(&self, password: &str) -> Result<T, LocalIdpError> {
+        let bounded = if password.len() > self.policy.max_bytes() {
+            ""
+        } else {
+            password
+        };
+        self.hasher.verify_dummy(bounded).await?;
+        Err(LocalIdpError::InvalidCredentials)
+    }
+
+    /// Replaces `old` with a hash made with the current parameters. Best
+    /// effort: a failure is logged and the login stands. The hash is
+    /// re-read first, so a password changed meanwhile is not overwritten
+    /// (short of a change landing between that read and the write).
+    async fn rehash(&self, user_id: &str, password: &str, old: &PasswordHash) {
+        let fresh = match self.hasher.hash(password).await {
+            Ok(fresh) => fresh,
+            Err(error) => {
+                tracing::warn!(%error, "re-hashing a password failed");
+                return;
+            }
+        };
+        match self.store.password_hash(user_id).await {
+            Ok(Some(current)) if current == *old => {}
+            Ok(_) => return,
+            Err(error) => {
+                tracing::warn!(%error, "re-reading a password hash failed");
+                return;
+            }
+        }
+        match self.store.set_password_hash(user_id, fresh).await {
+            Ok(()) => tracing::info!(%user_id, "password re-hashed with the current parameters"),
+            Err(error) => tracing::warn!(%error, "storing a re-hashed password failed"),
+        }
+    }
+
+    /// Changes a user's password after checking the old one.
+    ///
+    /// [`LocalIdpError::UnknownUser`] when the user does not exist;
+    /// [`LocalIdpError::InvalidCredentials`] when `old` is wrong (or the
+    /// user has no password; use [`LocalIdP::reset_password`] then);
+    /// [`LocalIdpError::Invalid`] when `new` breaks the policy;
+    /// [`LocalIdpError::Throttled`] after too many wrong attempts.
+    #[tracing::instrument(skip_all)]
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<(), LocalIdpError> {
+        if self.store.get_user(user_id).await?.is_none() {
+            return Err(LocalIdpError::UnknownUser);
+        }
+        let key = format!("user:{user_id}");
+        check(&*self.email_throttle, &key).await?;
+        self.policy.check(new)?;
+        if old.len() > self.policy.max_bytes() {
+            return self.refuse("").await;
+        }
+        let Some(hash) = self.store.password_hash(user_id).await? else {
+            return self.refuse(old).await;
+        };
+        if self.hasher.verify(old, &hash).await? == Verification::Mismatch {
+            return Err(LocalIdpError::InvalidCredentials);
+        }
+        let fresh = self.hasher.hash(new).await?;
+        self.store
+            .set_password_hash(user_id, fresh)
+            .await
+            .map_err(not_found_is_unknown_user)?;
+        if let Err(error) = self.email_throttle.reset(&key).await {
+            tracing::warn!(%error, "resetting the password-change throttle failed");
+        }
+        tracing::info!(%user_id, "password changed");
+        Ok(())
+    }
+
+    /// Sets a user's password without the old one (an administrator's
+    /// reset, or a reset link the application has verified).
+    ///
+    /// [`LocalIdpError::UnknownUser`] when the user does not exist;
+    /// [`LocalIdpError::Invalid`] when `new` breaks the policy.
+    #[tracing::instrument(skip_all)]
+    pub async fn reset_password(&self, user_id: &str, new: &str) -> Result<(), LocalIdpError> {
+        self.policy.check(new)?;
+        if self.store.get_user(user_id).await?.is_none() {
+            return Err(LocalIdpError::UnknownUser);
+        }
+        let fresh = self.hasher.hash(new).await?;
+        self.store
+            .set_password_hash(user_id, fresh)
+            .await
+            .map_err(not_found_is_unknown_user)?;
+        tracing::info!(%user_id, "password reset");
+        Ok(())
+    }
+}
+
+/// Records an attempt; a refusal becomes [`LocalIdpError::Throttled`].
+async fn check(throttle: &dyn Throttle, key: &str) -> Result<(), LocalIdpError> {
+    match throttle.attempt(key).await? {
+        ThrottleDecision::Allowed { .. } => Ok(()),
+        ThrottleDecision::Refused { retry_after } => {
+            tracing::debug!(?retry_after, "attempt throttled");
+            Err(LocalIdpError::Throttled { retry_after })
+        }
+    }
+}
+
+fn not_found_is_unknown_user(error: StoreError) -> LocalIdpError {
+    match error {
+        StoreError::NotFound => LocalIdpError::UnknownUser,
+        other => other.into(),
+    }
+}

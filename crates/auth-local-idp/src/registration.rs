@@ -1,0 +1,134 @@
+//! Registration: one atomic write of user, credentials and link.
+
+use auth_core::{Claim, Extras, NewUser, Secret, StoreError, UserRecord, validate_claims};
+
+use crate::email::normalize_email;
+use crate::error::LocalIdpError;
+use crate::idp::{LocalIdP, PROVIDER};
+
+/// Longest display name accepted, in bytes.
+pub const MAX_NAME_LEN: usize = 255;
+
+/// What a new account is made of: email and password, and optionally a
+/// display name, initial claims and application data.
+///
+/// Its `Debug` redacts the password.
+///
+/// ```
+/// use auth_core::Claim;
+/// use auth_local_idp::Registration;
+///
+/// let registration = Registration::new("ada@example.com", "correct horse battery staple")
+///     .with_name("Ada")
+///     .with_claims(vec![Claim::new("role", "admin")]);
+/// assert!(!format!("{registration:?}").contains("horse"));
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Registration {
+    /// The email as typed; normalised on registration.
+    pub email: String,
+    /// The password, never trimmed or rewritten.
+    pub password: Secret,
+    /// The display name.
+    pub name: Option<String>,
+    /// Claims to start with (e.g. `role`, `email_verified`).
+    pub claims: Vec<Claim>,
+    /// Application data kept beside the user.
+    pub extras: Extras,
+}
+
+impl Registration {
+    /// A registration of `email` with `password`.
+    pub fn new(email: impl Into<String>, password: impl Into<Secret>) -> Self {
+        Self {
+            email: email.into(),
+            password: password.into(),
+            name: None,
+            claims: Vec::new(),
+            extras: Extras::new(),
+        }
+    }
+
+    /// Sets the display name.
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the initial claims.
+    #[must_use]
+    pub fn with_claims(mut self, claims: Vec<Claim>) -> Self {
+        self.claims = claims;
+        self
+    }
+
+    /// Sets the application data.
+    #[must_use]
+    pub fn with_extras(mut self, extras: Extras) -> Self {
+        self.extras = extras;
+        self
+    }
+}
+
+impl LocalIdP {
+    /// Creates an account: checks the email and password, hashes the
+    /// password off the runtime, then writes the user (id `local:<uuid>`),
+    /// its credentials and its (`local`, normalised email) link in one
+    /// [`AuthStore::create_user`](auth_core::AuthStore::create_user).
+    ///
+    /// [`LocalIdpError::EmailTaken`] when the email is registered already;
+    /// of many concurrent registrations of one email exactly one succeeds.
+    /// [`LocalIdpError::Invalid`] for a malformed email, a password that
+    /// breaks the [`PasswordPolicy`](crate::PasswordPolicy), an over-long
+    /// name or a bad claim; nothing is written then.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_user(
+        &self,
+        registration: Registration,
+    ) -> Result<UserRecord, LocalIdpError> {
+        let email = normalize_email(&registration.email)?;
+        self.policy.check(registration.password.expose())?;
+        if registration
+            .name
+            .as_ref()
+            .is_some_and(|name| name.len() > MAX_NAME_LEN || name.chars().any(char::is_control))
+        {
+            return Err(
+                auth_core::InvalidInput::new("name is too long or has control characters").into(),
+            );
+        }
+        validate_claims(&registration.claims)?;
+        // A cheap early answer for the common case; the atomic write below
+        // is what makes concurrent registrations safe.
+        if self
+            .store
+            .find_by_provider(PROVIDER, &email)
+            .await?
+            .is_some()
+        {
+            return Err(LocalIdpError::EmailTaken);
+        }
+        let hash = self.hasher.hash(registration.password.expose()).await?;
+        let user_id = format!("{PROVIDER}:{}", uuid::Uuid::new_v4());
+        let mut user = NewUser::new(user_id)
+            .with_email(email.clone())
+            .with_claims(registration.claims)
+            .with_extras(registration.extras)
+            .with_password_hash(hash)
+            .with_link(PROVIDER, email);
+        if let Some(name) = registration.name {
+            user = user.with_name(name);
+        }
+        match self.store.create_user(user).await {
+            Ok(record) => {
+                tracing::info!(user_id = %record.user_id, "local account created");
+                Ok(record)
+            }
+            // The link is the only key a fresh uuid can collide on.
+            Err(StoreError::Conflict { .. }) => Err(LocalIdpError::EmailTaken),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
