@@ -28,9 +28,10 @@ fn runtime() -> Runtime {
 }
 
 /// (label, m KiB, t, p)
-const PARAMS: [(&str, u32, u32, u32); 3] = [
-    ("default_m47104_t1_p1", 47_104, 1, 1),
-    ("owasp_m19456_t2_p1", 19_456, 2, 1),
+const PARAMS: [(&str, u32, u32, u32); 4] = [
+    ("default_m19456_t3_p1", 19_456, 3, 1),
+    ("owasp_min_m19456_t2_p1", 19_456, 2, 1),
+    ("owasp_min_m47104_t1_p1", 47_104, 1, 1),
     ("python_m65536_t3_p4", 65_536, 3, 4),
 ];
 

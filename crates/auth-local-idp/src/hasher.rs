@@ -12,11 +12,11 @@ use zeroize::Zeroizing;
 
 use crate::error::{ConfigError, LocalIdpError};
 
-/// The default memory cost, in KiB (46 MiB). See `docs/local-idp.md` for
-/// the measurements behind the defaults.
-pub const DEFAULT_M_COST: u32 = 47_104;
-/// The default number of passes.
-pub const DEFAULT_T_COST: u32 = 1;
+/// The default memory cost, in KiB (19 MiB, OWASP's first recommendation).
+/// See `docs/local-idp.md` for the measurements behind the defaults.
+pub const DEFAULT_M_COST: u32 = 19_456;
+/// The default number of passes (one more than OWASP's minimum for 19 MiB).
+pub const DEFAULT_T_COST: u32 = 3;
 /// The default number of lanes.
 pub const DEFAULT_P_COST: u32 = 1;
 
@@ -75,7 +75,7 @@ struct Counters {
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let hasher = Argon2Hasher::builder().build()?;
 /// let hash = hasher.hash("correct horse battery staple").await?;
-/// assert!(hash.as_str().starts_with("$argon2id$v=19$m=47104,t=1,p=1$"));
+/// assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=3,p=1$"));
 /// assert_eq!(
 ///     hasher.verify("correct horse battery staple", &hash).await?,
 ///     Verification::Match { rehash: false },
