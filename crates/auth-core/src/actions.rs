@@ -9,7 +9,7 @@ use crate::error::AuthError;
 use crate::principal::{Claim, Principal};
 use crate::session::{SessionKey, Sessions};
 use crate::store::AuthStore;
-use crate::user::ClaimChange;
+use crate::user::{ClaimChange, validate_user_id};
 
 /// Changes a user's claims and sessions in all three layers, in order.
 ///
@@ -133,13 +133,27 @@ impl AuthActions {
         session: Option<&SessionKey>,
         change: ClaimChange,
     ) -> Result<Principal, AuthError> {
-        let user_id = principal.user_id().ok_or(AuthError::Anonymous)?;
+        let user_id = user_id_of(principal)?;
         change.validate()?;
+        let backend = self.sessions.backend();
 
+        // Read before the store write, so that a snapshot stamped with it is
+        // refreshed on its next load if any change raced this one.
+        let before = backend.user_stamp(user_id).await?;
         let user = self.store.update_claims(user_id, change).await?;
         let updated = principal.clone().with_claims(user.claims);
 
-        let stamp = self.sessions.backend().bump_user_stamp(user_id).await?;
+        let bumped = backend.bump_user_stamp(user_id).await?;
+        // Stamps strictly increase, so `before + 1` means no other change
+        // bumped in between: one that wrote the store after us bumps later
+        // and makes this snapshot stale. Otherwise a racing change may have
+        // written the store after us and bumped first; our snapshot may miss
+        // it, so it keeps the older stamp and is refreshed on its next load.
+        let stamp = if bumped == before.saturating_add(1) {
+            bumped
+        } else {
+            before
+        };
         if let Some(key) = session {
             self.sessions
                 .replace_principal(key, updated.clone(), stamp)
@@ -159,7 +173,7 @@ impl AuthActions {
         principal: &Principal,
         session: &SessionKey,
     ) -> Result<(), AuthError> {
-        let user_id = principal.user_id().ok_or(AuthError::Anonymous)?;
+        let user_id = user_id_of(principal)?;
         self.sessions.sign_out(session).await?;
         self.publish(user_id, AuthEvent::revoke(Some(session.clone())))
             .await;
@@ -170,7 +184,7 @@ impl AuthActions {
     /// Returns how many sessions there were.
     #[tracing::instrument(skip_all)]
     pub async fn revoke_all_sessions(&self, principal: &Principal) -> Result<usize, AuthError> {
-        let user_id = principal.user_id().ok_or(AuthError::Anonymous)?;
+        let user_id = user_id_of(principal)?;
         let removed = self.sessions.backend().delete_sessions_of(user_id).await?;
         self.publish(user_id, AuthEvent::revoke(None)).await;
         Ok(removed)
@@ -181,4 +195,12 @@ impl AuthActions {
             warn!(%error, "live auth event not delivered; sessions and store hold the change");
         }
     }
+}
+
+/// The principal's user id: [`AuthError::Anonymous`] without one,
+/// [`AuthError::Invalid`] when it is malformed (so no layer sees it).
+fn user_id_of(principal: &Principal) -> Result<&str, AuthError> {
+    let user_id = principal.user_id().ok_or(AuthError::Anonymous)?;
+    validate_user_id(user_id)?;
+    Ok(user_id)
 }

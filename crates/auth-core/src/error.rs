@@ -206,8 +206,9 @@ pub enum AuthError {
     /// The store failed; nothing was written.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The session layer failed after the store was written; the store row
-    /// stands and other sessions pick it up once the backend is back.
+    /// The session layer failed. When it failed after the store was
+    /// written, the store row stands and the user's sessions pick it up once
+    /// the backend is back.
     #[error(transparent)]
     Session(#[from] SessionError),
 }

@@ -75,9 +75,20 @@ impl fmt::Debug for SessionToken {
 /// The id a session is stored under: the hex SHA-256 of its token.
 ///
 /// Safe to store, list and show to its owner ("your sessions"); it cannot be
-/// turned back into a cookie. `Debug` prints a short prefix only.
+/// turned back into a cookie. `Debug` prints a short prefix only. It
+/// deserializes only from a well-formed key (see [`SessionKey::parse`]), so
+/// a malformed key from the wire is an error, not a value.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String")]
 pub struct SessionKey(String);
+
+impl TryFrom<String> for SessionKey {
+    type Error = InvalidInput;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
 
 impl SessionKey {
     /// Parses a stored key: exactly 64 lowercase hex characters.

@@ -152,6 +152,11 @@ impl Sessions {
     /// Signs `principal` in under a NEW token, deleting the `previous`
     /// session if there was one (so a planted id is never promoted: session
     /// fixation). Returns the token for the cookie.
+    ///
+    /// A signed-in principal takes its claims fresh from the store (one
+    /// read): `principal` was read before this call, and a claim change made
+    /// in between (while the password was being verified) must not be lost
+    /// in the new session.
     pub async fn sign_in(
         &self,
         previous: Option<&SessionKey>,
@@ -160,9 +165,17 @@ impl Sessions {
         if let Some(old) = previous {
             self.backend.delete(old).await?;
         }
-        let stamp = match principal.user_id() {
-            Some(user_id) => self.backend.user_stamp(user_id).await?,
-            None => 0,
+        let (principal, stamp) = match principal.user_id().map(str::to_owned) {
+            Some(user_id) => {
+                // The stamp first: a change after this read bumps past it.
+                let stamp = self.backend.user_stamp(&user_id).await?;
+                let principal = match self.store.get_user(&user_id).await? {
+                    Some(user) => principal.with_claims(user.claims),
+                    None => principal,
+                };
+                (principal, stamp)
+            }
+            None => (principal, 0),
         };
         let token = SessionToken::generate();
         let key = token.key();
