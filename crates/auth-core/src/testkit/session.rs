@@ -145,10 +145,16 @@ async fn expiry(backend: &dyn SessionBackend, user: &str) {
     let c = check("sessions expire after their TTL; saving or updating extends it");
     let (expires, saved_again, updated) = (new_key(), new_key(), new_key());
     let record = record_of(user);
-    for key in [&expires, &saved_again, &updated] {
+    c.ok(
+        backend.save(&expires, &record, SHORT).await,
+        "save with a one-second TTL",
+    );
+    // Two seconds, so that a backend keeping expiry in whole seconds still
+    // holds them while they are saved or updated again.
+    for key in [&saved_again, &updated] {
         c.ok(
-            backend.save(key, &record, SHORT).await,
-            "save with a one-second TTL",
+            backend.save(key, &record, SHORT * 2).await,
+            "save with a two-second TTL",
         );
     }
     c.ok(
@@ -159,12 +165,10 @@ async fn expiry(backend: &dyn SessionBackend, user: &str) {
         backend.update(&updated, &record, LONG).await,
         "update with a long TTL",
     );
-    c.equal(&written, &true, "update of a live session");
-    let live = c.ok(backend.load(&expires).await, "load");
     c.equal(
-        &live,
-        &Some(record.clone()),
-        "a one-second session right after saving it",
+        &written,
+        &true,
+        "update of a two-second session right after saving it",
     );
 
     tokio::time::sleep(EXPIRY_WAIT).await;
