@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use argon2::password_hash::phc;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
@@ -53,12 +53,17 @@ pub struct HasherStats {
     pub hashes: u64,
     /// Verifications run, including those against the dummy hash.
     pub verifications: u64,
+    /// The most hashes and verifications that have run at the same time
+    /// (never above the configured concurrency).
+    pub peak_concurrency: usize,
 }
 
 #[derive(Default)]
 struct Counters {
     hashes: AtomicU64,
     verifications: AtomicU64,
+    running: AtomicUsize,
+    peak: AtomicUsize,
 }
 
 /// Argon2id password hashing and verification, run on tokio's blocking
@@ -175,6 +180,7 @@ impl Argon2Hasher {
         HasherStats {
             hashes: self.inner.counters.hashes.load(Ordering::Relaxed),
             verifications: self.inner.counters.verifications.load(Ordering::Relaxed),
+            peak_concurrency: self.inner.counters.peak.load(Ordering::Relaxed),
         }
     }
 
@@ -275,9 +281,14 @@ impl Argon2Hasher {
             .acquire_owned()
             .await
             .map_err(|e| LocalIdpError::hashing("waiting for a hashing slot", e))?;
+        let inner = Arc::clone(&self.inner);
         handle
             .spawn_blocking(move || {
+                let counters = &inner.counters;
+                let running = counters.running.fetch_add(1, Ordering::SeqCst) + 1;
+                counters.peak.fetch_max(running, Ordering::SeqCst);
                 let result = work();
+                counters.running.fetch_sub(1, Ordering::SeqCst);
                 drop(permit);
                 result
             })
