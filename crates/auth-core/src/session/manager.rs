@@ -238,7 +238,9 @@ impl Sessions {
     }
 
     /// Replaces the principal of a live session, stamping it with `stamp`.
-    /// `Ok(false)` when the session is gone (nothing is written then).
+    /// `Ok(false)` when the session is gone, or belongs to another user than
+    /// `principal` (nothing is written then: a session never changes hands
+    /// this way; signing in does that, under a new token).
     pub async fn replace_principal(
         &self,
         key: &SessionKey,
@@ -251,6 +253,9 @@ impl Sessions {
         let now = unix_now();
         if self.expired(&record, now) {
             self.backend.delete(key).await?;
+            return Ok(false);
+        }
+        if record.user_id() != principal.user_id() {
             return Ok(false);
         }
         record.principal = principal;
