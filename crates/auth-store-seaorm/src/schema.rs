@@ -220,6 +220,7 @@ pub(crate) fn session_tables(flavor: Flavor) -> Vec<String> {
 }
 
 /// The DDL that drops what [`store_tables`] and [`session_tables`] create.
+#[cfg(feature = "migration")]
 pub(crate) fn drop_tables(names: &[&str]) -> Vec<String> {
     names
         .iter()

@@ -147,6 +147,25 @@ impl SeaOrmAuthStore {
         row.map(|row| user_from_row(&row)).transpose()
     }
 
+    /// Whether the user exists (without reading its JSON columns), its row
+    /// locked until the transaction ends when `lock` is set.
+    async fn user_exists<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        user_id: &str,
+        lock: bool,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "SELECT user_id FROM {USERS_TABLE} WHERE user_id = ?{}",
+            if lock { self.db.for_update() } else { "" }
+        );
+        let row = conn
+            .query_one_raw(self.db.stmt(&sql, vec![user_id.into()]))
+            .await
+            .map_err(store_db("looking a user up"))?;
+        Ok(row.is_some())
+    }
+
     async fn create_once(
         &self,
         user: &NewUser,
@@ -315,7 +334,7 @@ impl SeaOrmAuthStore {
             .await
             .map_err(store_db("starting a transaction"))?;
         let result = async {
-            if self.select_user(&tx, &link.user_id, false).await?.is_none() {
+            if !self.user_exists(&tx, &link.user_id, false).await? {
                 return Err(StoreError::NotFound);
             }
             let sql = format!(
@@ -383,7 +402,7 @@ impl SeaOrmAuthStore {
             .await
             .map_err(store_db("starting a transaction"))?;
         let result = async {
-            if self.select_user(&tx, user_id, true).await?.is_none() {
+            if !self.user_exists(&tx, user_id, true).await? {
                 return Err(StoreError::NotFound);
             }
             self.upsert_hash(&tx, user_id, hash).await

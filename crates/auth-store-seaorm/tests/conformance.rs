@@ -1,5 +1,8 @@
 //! The core conformance kit, run against every database for real.
 
+// Helpers outside `#[test]` functions unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use auth_core::testkit::{session_conformance, store_conformance};

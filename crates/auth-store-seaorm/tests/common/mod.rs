@@ -60,6 +60,19 @@ pub fn server_url(var: &str) -> Option<String> {
     }
 }
 
+/// `url` (a MySQL URL) pointing at `database` instead.
+pub fn mysql_url_for(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    format!("{}/{database}{query}", &base[..host_end])
+}
+
 /// A fresh SQLite file path under the temp directory.
 pub fn temp_db_path() -> PathBuf {
     std::env::temp_dir().join(format!(
