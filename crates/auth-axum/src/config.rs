@@ -1,0 +1,328 @@
+//! The builder: one place that takes the backends and the settings, checks
+//! them, and gives the layer, the routes and the live endpoint.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use auth_core::{
+    AuthActions, AuthChannel, AuthStore, Policies, SessionBackend, SessionConfig, Sessions,
+};
+
+use crate::live::LivePage;
+
+/// A setting the builder refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The route prefix is not `""` or a path like `/auth`.
+    #[error("the route prefix must be empty or start with `/` and not end with `/`")]
+    Prefix,
+    /// A redirect path is not a path on this site.
+    #[error("`{0}` must be a path on this site, like `/login`")]
+    Path(&'static str),
+    /// The session timeouts are unusable.
+    #[error(transparent)]
+    Session(#[from] auth_core::InvalidInput),
+    /// A live region names a policy that is not defined.
+    #[error("live page `{page}` uses undefined policy `{policy}`")]
+    UnknownPolicy {
+        /// The page.
+        page: String,
+        /// The missing policy.
+        policy: String,
+    },
+    /// The cookie name is empty or has characters other than letters,
+    /// digits, `-` and `_`.
+    #[error("the cookie name may only use letters, digits, `-` and `_`")]
+    CookieName,
+    /// Two live pages share an id.
+    #[error("two live pages are called `{0}`")]
+    DuplicatePage(String),
+}
+
+/// How the session cookie is set.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct CookieConfig {
+    /// Adds `Secure` and the `__Host-` name prefix. On by default; turning it
+    /// off is for plain-HTTP development only and weakens security.
+    pub secure: bool,
+    /// The cookie name without prefix (default `live_auth`).
+    pub name: String,
+}
+
+impl Default for CookieConfig {
+    fn default() -> Self {
+        Self {
+            secure: true,
+            name: "live_auth".to_owned(),
+        }
+    }
+}
+
+impl CookieConfig {
+    /// The name the cookie is sent under: `__Host-<name>` when secure.
+    pub fn cookie_name(&self) -> String {
+        if self.secure {
+            format!("__Host-{}", self.name)
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) sessions: Sessions,
+    pub(crate) actions: AuthActions,
+    pub(crate) channel: Arc<dyn AuthChannel>,
+    pub(crate) policies: Policies,
+    pub(crate) pages: HashMap<String, LivePage>,
+    pub(crate) prefix: String,
+    pub(crate) login_path: String,
+    #[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+    pub(crate) fallback_path: String,
+    pub(crate) cookie: CookieConfig,
+    pub(crate) cookie_name: String,
+    #[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+    pub(crate) registration_claims: BTreeSet<String>,
+    pub(crate) session_check_every: std::time::Duration,
+    #[cfg(feature = "local-idp")]
+    pub(crate) local_idp: Option<Arc<auth_local_idp::LocalIdP>>,
+}
+
+/// The configured adapter: cheap to clone, shared by the layer, the
+/// extractors, the routes and the live endpoint.
+///
+/// Build it with [`LiveAuth::builder`].
+#[derive(Clone)]
+pub struct LiveAuth {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for LiveAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveAuth")
+            .field("prefix", &self.inner.prefix)
+            .field("login_path", &self.inner.login_path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LiveAuth {
+    /// Starts a builder over the three layers.
+    pub fn builder(
+        store: Arc<dyn AuthStore>,
+        sessions: Arc<dyn SessionBackend>,
+        channel: Arc<dyn AuthChannel>,
+    ) -> LiveAuthBuilder {
+        LiveAuthBuilder {
+            store,
+            sessions,
+            channel,
+            policies: Policies::new(),
+            pages: Vec::new(),
+            prefix: "/auth".to_owned(),
+            login_path: "/login_local".to_owned(),
+            fallback_path: "/".to_owned(),
+            cookie: CookieConfig::default(),
+            session: SessionConfig::default(),
+            registration_claims: BTreeSet::new(),
+            session_check_every: std::time::Duration::from_secs(30),
+            #[cfg(feature = "local-idp")]
+            local_idp: None,
+        }
+    }
+
+    /// The session logic.
+    pub fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
+    }
+
+    /// The three-layer writer.
+    pub fn actions(&self) -> &AuthActions {
+        &self.inner.actions
+    }
+
+    /// The named policies.
+    pub fn policies(&self) -> &Policies {
+        &self.inner.policies
+    }
+
+    /// The route prefix, e.g. `/auth`.
+    pub fn prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    /// Where anonymous visitors of guarded pages are sent.
+    pub fn login_path(&self) -> &str {
+        &self.inner.login_path
+    }
+
+    /// The name the session cookie is sent under.
+    pub fn cookie_name(&self) -> &str {
+        &self.inner.cookie_name
+    }
+
+    /// The live page `id`, if registered.
+    pub fn page(&self, id: &str) -> Option<&LivePage> {
+        self.inner.pages.get(id)
+    }
+}
+
+/// Builds a [`LiveAuth`]; see [`LiveAuth::builder`].
+#[must_use]
+pub struct LiveAuthBuilder {
+    store: Arc<dyn AuthStore>,
+    sessions: Arc<dyn SessionBackend>,
+    channel: Arc<dyn AuthChannel>,
+    policies: Policies,
+    pages: Vec<LivePage>,
+    prefix: String,
+    login_path: String,
+    fallback_path: String,
+    cookie: CookieConfig,
+    session: SessionConfig,
+    registration_claims: BTreeSet<String>,
+    session_check_every: std::time::Duration,
+    #[cfg(feature = "local-idp")]
+    local_idp: Option<Arc<auth_local_idp::LocalIdP>>,
+}
+
+impl LiveAuthBuilder {
+    /// Serves the local identity provider's routes (`{prefix}/local/*`):
+    /// register, login, token, verify-token and revoke.
+    #[cfg(feature = "local-idp")]
+    pub fn with_local_idp(mut self, idp: Arc<auth_local_idp::LocalIdP>) -> Self {
+        self.local_idp = Some(idp);
+        self
+    }
+
+    /// The named policies guards and live regions refer to.
+    pub fn with_policies(mut self, policies: Policies) -> Self {
+        self.policies = policies;
+        self
+    }
+
+    /// Registers a live page (its guard and policy regions).
+    pub fn with_page(mut self, page: LivePage) -> Self {
+        self.pages.push(page);
+        self
+    }
+
+    /// The prefix of the auth routes (default `/auth`).
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Where guards send anonymous visitors (default `/login_local`).
+    pub fn with_login_path(mut self, path: impl Into<String>) -> Self {
+        self.login_path = path.into();
+        self
+    }
+
+    /// Where a form route redirects when neither `next`/`error_next` nor a
+    /// same-host `Referer` says where (default `/`).
+    pub fn with_fallback_path(mut self, path: impl Into<String>) -> Self {
+        self.fallback_path = path.into();
+        self
+    }
+
+    /// Cookie settings. Turning `secure` off weakens security: only for
+    /// plain-HTTP development.
+    pub fn with_cookie(mut self, cookie: CookieConfig) -> Self {
+        self.cookie = cookie;
+        self
+    }
+
+    /// Sets only `Secure` (see [`CookieConfig::secure`]).
+    pub fn with_secure_cookie(mut self, secure: bool) -> Self {
+        self.cookie.secure = secure;
+        self
+    }
+
+    /// Session timeouts.
+    pub fn with_session_config(mut self, config: SessionConfig) -> Self {
+        self.session = config;
+        self
+    }
+
+    /// Claim types the registration form may set from its fields (`role`,
+    /// `email_verified`). None by default: letting a form assign claims is
+    /// mass assignment, so only allow what a self-registering user may
+    /// really claim.
+    pub fn with_registration_claims<I, S>(mut self, kinds: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.registration_claims = kinds.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How often a live connection re-checks its session for expiry or
+    /// revocation it was not told about (default 30 s).
+    pub fn with_session_check_interval(mut self, every: std::time::Duration) -> Self {
+        self.session_check_every = every;
+        self
+    }
+
+    /// Checks the settings and builds the adapter.
+    pub fn build(self) -> Result<LiveAuth, ConfigError> {
+        if !(self.prefix.is_empty()
+            || (self.prefix.starts_with('/') && !self.prefix.ends_with('/')))
+        {
+            return Err(ConfigError::Prefix);
+        }
+        if crate::redirect::safe_path(&self.login_path).is_none() {
+            return Err(ConfigError::Path("login path"));
+        }
+        if crate::redirect::safe_path(&self.fallback_path).is_none() {
+            return Err(ConfigError::Path("fallback path"));
+        }
+        let name = &self.cookie.name;
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(ConfigError::CookieName);
+        }
+        let mut pages = HashMap::new();
+        for page in self.pages {
+            for policy in page.policy_names() {
+                if self.policies.get(policy).is_err() {
+                    return Err(ConfigError::UnknownPolicy {
+                        page: page.id().to_owned(),
+                        policy: policy.to_owned(),
+                    });
+                }
+            }
+            let id = page.id().to_owned();
+            if pages.insert(id.clone(), page).is_some() {
+                return Err(ConfigError::DuplicatePage(id));
+            }
+        }
+        let sessions = Sessions::new(self.sessions, self.store.clone(), self.session)?;
+        let actions = AuthActions::new(self.store, sessions.clone(), self.channel.clone());
+        let cookie_name = self.cookie.cookie_name();
+        Ok(LiveAuth {
+            inner: Arc::new(Inner {
+                sessions,
+                actions,
+                channel: self.channel,
+                policies: self.policies,
+                pages,
+                prefix: self.prefix,
+                login_path: self.login_path,
+                fallback_path: self.fallback_path,
+                cookie: self.cookie,
+                cookie_name,
+                registration_claims: self.registration_claims,
+                session_check_every: self.session_check_every,
+                #[cfg(feature = "local-idp")]
+                local_idp: self.local_idp,
+            }),
+        })
+    }
+}

@@ -1,0 +1,222 @@
+//! Live pages: a guard and the policy regions the server re-renders when the
+//! principal changes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use auth_core::Principal;
+
+use crate::config::LiveAuth;
+use crate::guard::Guard;
+
+type Render = Arc<dyn Fn(&Principal) -> String + Send + Sync>;
+
+/// A part of a page that depends on the principal, re-rendered on the server
+/// and swapped in place in every open tab when the principal changes.
+///
+/// With a policy, the `visible` renderer runs only for principals that pass
+/// it; everyone else gets the `otherwise` renderer (empty by default). The
+/// content of a region a principal fails is never rendered for them, so it
+/// never reaches their browser.
+///
+/// ```
+/// use auth_axum::Region;
+///
+/// let admin = Region::new("admin", |_| "<p>Admin content visible.</p>".to_owned())
+///     .with_policy("AdminOnly")
+///     .otherwise(|_| "<p>Admin content hidden.</p>".to_owned());
+/// # let _ = admin;
+/// ```
+#[derive(Clone)]
+pub struct Region {
+    id: String,
+    policy: Option<String>,
+    visible: Render,
+    otherwise: Option<Render>,
+}
+
+impl std::fmt::Debug for Region {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Region")
+            .field("id", &self.id)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Region {
+    /// A region `id` rendered by `render` for every principal (until a
+    /// policy is set). The renderer returns HTML: escape what it interpolates
+    /// (see [`escape_html`]).
+    pub fn new(
+        id: impl Into<String>,
+        render: impl Fn(&Principal) -> String + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            policy: None,
+            visible: Arc::new(render),
+            otherwise: None,
+        }
+    }
+
+    /// Shows the region only to principals that pass the named policy.
+    #[must_use]
+    pub fn with_policy(mut self, policy: impl Into<String>) -> Self {
+        self.policy = Some(policy.into());
+        self
+    }
+
+    /// What principals that fail the policy see instead.
+    #[must_use]
+    pub fn otherwise(
+        mut self,
+        render: impl Fn(&Principal) -> String + Send + Sync + 'static,
+    ) -> Self {
+        self.otherwise = Some(Arc::new(render));
+        self
+    }
+
+    /// The region's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn render_inner(&self, auth: &LiveAuth, principal: &Principal) -> String {
+        let allowed = match &self.policy {
+            None => true,
+            Some(name) => auth.policies().check(name, principal).unwrap_or(false),
+        };
+        if allowed {
+            (self.visible)(principal)
+        } else {
+            self.otherwise
+                .as_ref()
+                .map(|render| render(principal))
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// A page whose open tabs follow the principal live: its guard (checked
+/// again on every change) and its regions.
+///
+/// ```
+/// use auth_axum::{Guard, LivePage, Region};
+///
+/// let page = LivePage::new("live")
+///     .with_guard(Guard::login_required())
+///     .with_region(Region::new("claims", |p| format!("{} claims", p.claims().len())));
+/// assert_eq!(page.id(), "live");
+/// ```
+#[derive(Clone, Debug)]
+pub struct LivePage {
+    id: String,
+    guard: Guard,
+    regions: Vec<Region>,
+}
+
+impl LivePage {
+    /// A page `id`, guarded by [`Guard::login_required`] until told
+    /// otherwise.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            guard: Guard::login_required(),
+            regions: Vec::new(),
+        }
+    }
+
+    /// Sets the page's guard.
+    #[must_use]
+    pub fn with_guard(mut self, guard: Guard) -> Self {
+        self.guard = guard;
+        self
+    }
+
+    /// Adds a region.
+    #[must_use]
+    pub fn with_region(mut self, region: Region) -> Self {
+        self.regions.push(region);
+        self
+    }
+
+    /// The page's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The page's guard.
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    pub(crate) fn policy_names(&self) -> impl Iterator<Item = &str> {
+        self.regions
+            .iter()
+            .filter_map(|r| r.policy.as_deref())
+            .chain(self.guard.policy_name())
+    }
+
+    /// The inner HTML of every region for `principal`, by region id.
+    pub fn render_regions(
+        &self,
+        auth: &LiveAuth,
+        principal: &Principal,
+    ) -> BTreeMap<String, String> {
+        self.regions
+            .iter()
+            .map(|r| (r.id.clone(), r.render_inner(auth, principal)))
+            .collect()
+    }
+
+    /// One region, wrapped in the element the client swaps:
+    /// `<div data-live-region="id">…</div>`. `None` for an unknown id.
+    pub fn render_region(
+        &self,
+        auth: &LiveAuth,
+        id: &str,
+        principal: &Principal,
+    ) -> Option<String> {
+        let region = self.regions.iter().find(|r| r.id == id)?;
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "<div data-live-region=\"{}\">{}</div>",
+            escape_html(&region.id),
+            region.render_inner(auth, principal)
+        );
+        Some(out)
+    }
+
+    /// The `<script>` tag that connects this page's tabs to the live
+    /// endpoint.
+    pub fn script_tag(&self, auth: &LiveAuth) -> String {
+        format!(
+            "<script src=\"{}/live.js\" data-live-page=\"{}\" defer></script>",
+            escape_html(auth.prefix()),
+            escape_html(&self.id)
+        )
+    }
+}
+
+/// Escapes `&`, `<`, `>`, `"` and `'` for use in HTML text and attributes.
+///
+/// ```
+/// assert_eq!(auth_axum::escape_html("<b \"x\">&"), "&lt;b &quot;x&quot;&gt;&amp;");
+/// ```
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
