@@ -229,12 +229,15 @@ impl Argon2Hasher {
         .await?
     }
 
-    /// Runs one verification against a dummy hash made with the current
-    /// parameters, so an unknown account costs what a wrong password costs.
-    /// The result is always a mismatch.
-    pub async fn verify_dummy(&self, password: &str) -> Result<(), LocalIdpError> {
-        let dummy = self
-            .inner
+    /// Makes the dummy hash now rather than on the first failed login, so
+    /// even that first failure costs what every later one does. Call it
+    /// once at startup; later calls return at once.
+    pub async fn warm_up(&self) -> Result<(), LocalIdpError> {
+        self.dummy().await.map(|_| ())
+    }
+
+    async fn dummy(&self) -> Result<&PasswordHash, LocalIdpError> {
+        self.inner
             .dummy
             .get_or_try_init(|| async {
                 // Nobody can sign in with it (no account holds it); it only
@@ -242,7 +245,14 @@ impl Argon2Hasher {
                 let password = Zeroizing::new(uuid::Uuid::new_v4().to_string());
                 self.hash(&password).await
             })
-            .await?;
+            .await
+    }
+
+    /// Runs one verification against a dummy hash made with the current
+    /// parameters, so an unknown account costs what a wrong password costs.
+    /// The result is always a mismatch.
+    pub async fn verify_dummy(&self, password: &str) -> Result<(), LocalIdpError> {
+        let dummy = self.dummy().await?;
         // A mismatch is the expected outcome; the work is the point.
         self.verify(password, dummy).await.map(|_| ())
     }

@@ -194,6 +194,13 @@ impl LocalIdP {
         &self.policy
     }
 
+    /// Prepares the hasher's dummy hash (see [`Argon2Hasher::warm_up`]);
+    /// call it once at startup so the first failed login costs what every
+    /// later one does.
+    pub async fn warm_up(&self) -> Result<(), LocalIdpError> {
+        self.hasher.warm_up().await
+    }
+
     /// The principal of a stored user; `Ok(None)` when there is none.
     #[tracing::instrument(skip_all)]
     pub async fn principal_for_user(

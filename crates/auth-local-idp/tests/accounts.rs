@@ -507,3 +507,18 @@ async fn debug_output_holds_no_secret() {
         assert!(!text.contains(hash.as_str()), "{text}");
     }
 }
+
+#[tokio::test]
+async fn warm_up_makes_the_first_failure_cost_like_the_rest() {
+    let (idp, _) = idp();
+    idp.warm_up().await.unwrap();
+    assert_eq!(idp.hasher().stats().hashes, 1);
+    let before = idp.hasher().stats();
+    let _ = idp.verify_credentials("nobody@example.com", "x").await;
+    let after = idp.hasher().stats();
+    assert_eq!(after.hashes, before.hashes, "no hash on the first failure");
+    assert_eq!(after.verifications - before.verifications, 1);
+    // A second warm-up does nothing.
+    idp.warm_up().await.unwrap();
+    assert_eq!(idp.hasher().stats().hashes, 1);
+}
