@@ -248,6 +248,53 @@ async fn idle_and_absolute_timeouts_end_sessions() {
 }
 
 #[tokio::test]
+async fn peek_is_not_activity_so_the_idle_timeout_keeps_running() {
+    let stack = Stack::memory();
+    let backend = Arc::new(MemorySessionBackend::new());
+    let sessions = Sessions::new(backend.clone(), stack.store.clone(), short_config()).unwrap();
+    let user = stack.user().await;
+    let key = SessionToken::generate().key();
+    let record = aged(&user.user_id, 100, 50);
+    let last_seen = record.last_seen;
+    backend
+        .save(&key, &record, Duration::from_secs(600))
+        .await
+        .unwrap();
+
+    let peeked = sessions
+        .peek(&key)
+        .await
+        .unwrap()
+        .expect("within both timeouts");
+    assert_eq!(peeked.record.last_seen, last_seen, "peek does not touch");
+    assert_eq!(
+        backend.load(&key).await.unwrap().unwrap().last_seen,
+        last_seen
+    );
+
+    // A change elsewhere still refreshes the snapshot on a peek, without
+    // counting as activity.
+    stack
+        .store
+        .update_claims(
+            &user.user_id,
+            auth_core::ClaimChange::Set(Claim::new("role", "admin")),
+        )
+        .await
+        .unwrap();
+    backend.bump_user_stamp(&user.user_id).await.unwrap();
+    let peeked = sessions.peek(&key).await.unwrap().expect("still live");
+    assert!(peeked.principal().has_claim("role", Some("admin")));
+    assert_eq!(
+        backend.load(&key).await.unwrap().unwrap().last_seen,
+        last_seen
+    );
+
+    let loaded = sessions.load(&key).await.unwrap().expect("still live");
+    assert!(loaded.record.last_seen > last_seen, "a load is activity");
+}
+
+#[tokio::test]
 async fn a_session_whose_user_is_gone_ends_on_its_next_load() {
     let stack = Stack::memory();
     let ghost = format!("local:{}", uuid::Uuid::new_v4());

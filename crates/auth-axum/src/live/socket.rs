@@ -168,7 +168,7 @@ impl Connection {
     /// Reloads the session (the authority for this tab): gone or expired
     /// means leave; a changed principal means send.
     async fn reload(&mut self) -> Next {
-        match self.auth.sessions().load(&self.key).await {
+        match self.auth.sessions().peek(&self.key).await {
             Ok(Some(active)) => self.adopt(active.record.principal),
             Ok(None) => Next::Leave(self.auth.login_path().to_owned()),
             Err(error) => {

@@ -194,6 +194,22 @@ impl Sessions {
     /// change made from another session) is refreshed from the store and
     /// saved back.
     pub async fn load(&self, key: &SessionKey) -> Result<Option<ActiveSession>, SessionError> {
+        self.load_inner(key, true).await
+    }
+
+    /// [`Sessions::load`] that does not count as activity: `last_seen` does
+    /// not move, so the idle timeout keeps running. For background checks,
+    /// such as a live socket re-checking its session: an open tab alone
+    /// must not keep a session alive.
+    pub async fn peek(&self, key: &SessionKey) -> Result<Option<ActiveSession>, SessionError> {
+        self.load_inner(key, false).await
+    }
+
+    async fn load_inner(
+        &self,
+        key: &SessionKey,
+        touch: bool,
+    ) -> Result<Option<ActiveSession>, SessionError> {
         let Some(mut record) = self.backend.load(key).await? else {
             return Ok(None);
         };
@@ -203,7 +219,7 @@ impl Sessions {
             return Ok(None);
         }
         let mut dirty =
-            now.saturating_sub(record.last_seen) >= self.config.touch_interval.as_secs();
+            touch && now.saturating_sub(record.last_seen) >= self.config.touch_interval.as_secs();
         if let Some(user_id) = record.user_id().map(str::to_owned) {
             let stamp = self.backend.user_stamp(&user_id).await?;
             if stamp != record.user_stamp {
@@ -217,7 +233,9 @@ impl Sessions {
             }
         }
         if dirty {
-            record.last_seen = now;
+            if touch {
+                record.last_seen = now;
+            }
             let ttl = self.ttl(&record, now);
             if !self.backend.update(key, &record, ttl).await? {
                 return Ok(None);
@@ -294,8 +312,9 @@ impl Sessions {
 
     fn ttl(&self, record: &SessionRecord, now: u64) -> Duration {
         let age = Duration::from_secs(now.saturating_sub(record.created_at));
+        let idle = Duration::from_secs(now.saturating_sub(record.last_seen));
         let left = self.config.absolute_lifetime.saturating_sub(age);
-        left.min(self.config.idle_timeout)
+        left.min(self.config.idle_timeout.saturating_sub(idle))
             .max(Duration::from_secs(1))
     }
 }
