@@ -136,9 +136,9 @@ impl Argon2HasherBuilder {
         let concurrency = self.concurrency.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });
-        if concurrency == 0 {
+        if concurrency == 0 || concurrency > Semaphore::MAX_PERMITS {
             return Err(ConfigError::Invalid(
-                "hashing concurrency must be at least 1",
+                "hashing concurrency must be at least 1 and at most Semaphore::MAX_PERMITS",
             ));
         }
         Ok(Argon2Hasher {

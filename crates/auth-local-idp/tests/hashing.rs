@@ -113,10 +113,14 @@ fn invalid_settings_are_config_errors() {
         Argon2Hasher::builder().with_params(64, 0, 1).build(),
         Err(ConfigError::Argon2(_))
     ));
-    assert!(matches!(
-        Argon2Hasher::builder().with_concurrency(0).build(),
-        Err(ConfigError::Invalid(_))
-    ));
+    for concurrency in [0, usize::MAX] {
+        assert!(matches!(
+            Argon2Hasher::builder()
+                .with_concurrency(concurrency)
+                .build(),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
     let hasher = Argon2Hasher::builder().build().unwrap();
     assert_eq!(
         hasher.params(),
