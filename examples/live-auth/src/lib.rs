@@ -58,6 +58,11 @@ pub async fn build(settings: &Settings) -> Result<LiveAuth, StartError> {
     let store = Arc::new(store);
     let tokens = TokenIssuer::hs256(settings.idp_secret.expose().as_bytes()).build()?;
     let idp = LocalIdP::builder(store.clone(), tokens).build()?;
+    // Make the dummy hash now, so even the first failed login costs what
+    // every later one does.
+    if let Err(error) = idp.hasher().warm_up().await {
+        tracing::warn!(%error, "could not prepare the dummy password hash");
+    }
     let auth = LiveAuth::builder(store, Arc::new(sessions), Arc::new(MemoryChannel::new()))
         .with_local_idp(Arc::new(idp))
         // The demo lets the register form set these two claims, so that a
