@@ -350,7 +350,8 @@ impl TokenIssuer {
     ///
     /// [`TokenError::ReservedClaim`] when a claim uses a name in
     /// [`REGISTERED_CLAIMS`]; [`TokenError::InvalidInput`] for an empty or
-    /// over-long subject, or a zero ttl.
+    /// over-long subject, a zero ttl, or claims so large the token would
+    /// exceed [`MAX_TOKEN_LEN`].
     pub fn issue(
         &self,
         subject: &str,
@@ -389,7 +390,15 @@ impl TokenIssuer {
         );
         let mut header = Header::new(self.algorithm);
         header.kid = self.jwk.as_ref().and_then(|jwk| jwk.common.key_id.clone());
-        jsonwebtoken::encode(&header, &payload, &self.encoding).map_err(TokenError::Signing)
+        let token =
+            jsonwebtoken::encode(&header, &payload, &self.encoding).map_err(TokenError::Signing)?;
+        if token.len() > MAX_TOKEN_LEN {
+            // It would never verify; say so now rather than at the reader.
+            return Err(TokenError::InvalidInput(
+                "the claims make the token longer than MAX_TOKEN_LEN",
+            ));
+        }
+        Ok(token)
     }
 
     /// Verifies a token and returns its claims.

@@ -121,6 +121,20 @@ fn subject_is_checked() {
 }
 
 #[test]
+fn tokens_too_large_to_verify_are_not_issued() {
+    let issuer = issuer();
+    let mut claims = Map::new();
+    claims.insert("blob".into(), json!("x".repeat(MAX_TOKEN_LEN)));
+    assert!(matches!(
+        issuer.issue("local:1", &claims, None),
+        Err(TokenError::InvalidInput(_))
+    ));
+    claims.insert("blob".into(), json!("x".repeat(1000)));
+    let token = issuer.issue("local:1", &claims, None).unwrap();
+    assert!(issuer.verify(&token).is_ok());
+}
+
+#[test]
 fn short_secret_is_refused_with_a_clear_error() {
     let short = "x".repeat(MIN_SECRET_LEN - 1);
     let err = TokenIssuer::hs256(&short).build().unwrap_err();
