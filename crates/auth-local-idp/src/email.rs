@@ -73,6 +73,19 @@ mod tests {
     }
 
     #[test]
+    fn is_idempotent() {
+        for email in [
+            "Ada@Example.com",
+            "  x.Y+z@B.C ",
+            "ÉMILE@École.FR",
+            "İstanbul@example.com",
+        ] {
+            let once = normalize_email(email).unwrap();
+            assert_eq!(normalize_email(&once).unwrap(), once, "{email}");
+        }
+    }
+
+    #[test]
     fn keeps_dots_and_tags() {
         assert_eq!(
             normalize_email("a.b+tag@example.com").unwrap(),
