@@ -1,0 +1,293 @@
+// Drives the live-auth demo in headless Chromium: two tabs of one browser
+// context and a second context signed in as the same user follow a grant, a
+// revoke, a sign-out and a sign-out-everywhere live.
+//
+// Usage: node two-tabs.mjs http://127.0.0.1:8000
+// Exits 0 when every step passed, 1 (with the failed step named) otherwise.
+// CHROMIUM_PATH overrides the browser (default /usr/bin/chromium).
+
+import { chromium } from "playwright-core";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomUUID } from "node:crypto";
+
+const base = (process.argv[2] || "").replace(/\/+$/, "");
+if (!/^https?:\/\/[^/]+$/.test(base)) {
+  console.error("usage: node two-tabs.mjs <base-url>, e.g. http://127.0.0.1:8000");
+  process.exit(2);
+}
+
+// How long a tab may take to show a live change, and to follow a navigate
+// frame or a redirect.
+const LIVE_MS = 1000;
+const NAVIGATE_MS = 5000;
+const ADMIN_VISIBLE = "Admin content visible.";
+const ADMIN_HIDDEN = "Admin content hidden.";
+const PASSWORD = "correct horse battery staple";
+
+// The whole run may not hang: a stuck step fails it.
+const watchdog = setTimeout(() => {
+  console.error("FAIL: the browser test did not finish within 120 s");
+  process.exit(1);
+}, 120_000);
+watchdog.unref();
+
+class StepFailed extends Error {}
+
+/** Fails the current step with `message`. */
+function fail(message) {
+  throw new StepFailed(message);
+}
+
+let stepNumber = 0;
+/** Runs one named step, timing it; a failure names the step. */
+async function step(name, body) {
+  stepNumber += 1;
+  const started = performance.now();
+  try {
+    const detail = await body();
+    const ms = Math.round(performance.now() - started);
+    console.log(`ok ${stepNumber} - ${name} (${ms} ms)${detail ? `: ${detail}` : ""}`);
+  } catch (error) {
+    const why = error instanceof StepFailed ? error.message : (error && error.stack) || String(error);
+    console.error(`not ok ${stepNumber} - ${name}\n  ${why.replace(/\n/g, "\n  ")}`);
+    throw new StepFailed(`step ${stepNumber} (${name}) failed`);
+  }
+}
+
+/** The path of a tab's current URL. */
+function pathOf(page) {
+  return new URL(page.url()).pathname;
+}
+
+/** Waits until `page` is at `path`, or fails with what it shows instead. */
+async function expectPath(page, label, path, timeout = NAVIGATE_MS) {
+  try {
+    await page.waitForURL((url) => url.pathname === path, { timeout, waitUntil: "load" });
+  } catch {
+    fail(`${label}: expected to be on ${path} within ${timeout} ms, but it is on ${page.url()}`);
+  }
+}
+
+/** Waits until the live socket of `page` is open. */
+async function expectConnected(page, label, timeout = NAVIGATE_MS) {
+  try {
+    await page.waitForFunction(
+      () => document.documentElement.getAttribute("data-live") === "connected",
+      null,
+      { timeout, polling: 25 },
+    );
+  } catch {
+    const state = await page
+      .evaluate(() => document.documentElement.getAttribute("data-live"))
+      .catch(() => "(page gone)");
+    fail(`${label}: the live socket did not connect within ${timeout} ms (data-live=${state}, url ${page.url()})`);
+  }
+}
+
+/** The text of a live region, or null when the page has none. */
+async function regionText(page, id) {
+  return page.evaluate((id) => {
+    const el = document.querySelector(`[data-live-region="${id}"]`);
+    return el ? el.textContent.trim() : null;
+  }, id);
+}
+
+/** Waits until the region `id` of `page` contains `text`. */
+async function expectRegion(page, label, id, text, timeout) {
+  try {
+    await page.waitForFunction(
+      ([id, text]) => {
+        const el = document.querySelector(`[data-live-region="${id}"]`);
+        return !!el && el.textContent.includes(text);
+      },
+      [id, text],
+      { timeout, polling: "raf" },
+    );
+  } catch {
+    const seen = await regionText(page, id).catch(() => "(page gone)");
+    fail(`${label}: region "${id}" should read "${text}" within ${timeout} ms, but reads ${JSON.stringify(seen)} (url ${page.url()})`);
+  }
+}
+
+/** Counts the main-frame navigations of a tab from now on. */
+function countNavigations(page) {
+  const counter = { count: 0 };
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) counter.count += 1;
+  });
+  return counter;
+}
+
+/** Collects uncaught script errors of a tab: any one fails the run. */
+const pageErrors = [];
+function watchErrors(page, label) {
+  page.on("pageerror", (error) => pageErrors.push(`${label}: ${error.message}`));
+}
+
+/** Clicks the live form button labelled `name` (exact match). */
+async function clickButton(page, name) {
+  await page.getByRole("button", { name, exact: true }).click({ timeout: NAVIGATE_MS });
+}
+
+/** Signs in through the /login_local form and lands on /live. */
+async function logIn(page, label, email) {
+  await page.goto(`${base}/login_local`);
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in", exact: true }).click();
+  await expectPath(page, label, "/live");
+  await expectConnected(page, label);
+}
+
+const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+
+let exitCode = 0;
+try {
+  const email = `browser-${randomUUID()}@example.com`;
+  const viewport = { width: 1100, height: 900 };
+  const first = await browser.newContext({ viewport });
+  const second = await browser.newContext({ viewport });
+  const tab1 = await first.newPage();
+  watchErrors(tab1, "tab 1");
+  let tab2;
+  let other;
+
+  await step("register a fresh user through /register and land on /live", async () => {
+    await tab1.goto(`${base}/register`);
+    await tab1.getByLabel("Email", { exact: true }).fill(email);
+    await tab1.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await tab1.getByLabel("Display name", { exact: true }).fill("Browser Test");
+    await tab1.getByRole("button", { name: "Register", exact: true }).click();
+    await expectPath(tab1, "tab 1 after registering", "/live");
+    const admin = await regionText(tab1, "admin");
+    if (!admin || !admin.includes(ADMIN_HIDDEN)) {
+      fail(`a fresh user should see "${ADMIN_HIDDEN}", saw ${JSON.stringify(admin)}`);
+    }
+    return email;
+  });
+
+  await step("open /live in a second tab; both tabs connect", async () => {
+    tab2 = await first.newPage();
+    watchErrors(tab2, "tab 2");
+    await tab2.goto(`${base}/live`);
+    await expectPath(tab2, "tab 2", "/live");
+    await expectConnected(tab1, "tab 1");
+    await expectConnected(tab2, "tab 2");
+  });
+
+  const tab2Navigations = countNavigations(tab2);
+  await step(`Grant admin in tab 1: tab 2 shows "${ADMIN_VISIBLE}" within ${LIVE_MS} ms, no reload`, async () => {
+    await tab2.evaluate(() => {
+      window.__marker = 1;
+    });
+    const before = tab2Navigations.count;
+    const clicked = performance.now();
+    await clickButton(tab1, "Grant admin");
+    await expectRegion(tab2, "tab 2", "admin", ADMIN_VISIBLE, LIVE_MS);
+    const ms = Math.round(performance.now() - clicked);
+    if (ms > LIVE_MS) fail(`tab 2 changed ${ms} ms after the click, more than ${LIVE_MS} ms`);
+    const marker = await tab2.evaluate(() => window.__marker);
+    if (marker !== 1) fail(`tab 2 was reloaded: window.__marker is ${JSON.stringify(marker)}, not 1`);
+    if (tab2Navigations.count !== before) {
+      fail(`tab 2 navigated ${tab2Navigations.count - before} time(s) during the grant`);
+    }
+    await expectRegion(tab1, "tab 1", "admin", ADMIN_VISIBLE, LIVE_MS);
+    const claims = await regionText(tab2, "claims");
+    if (!claims || !/role\s*=\s*admin/.test(claims)) {
+      fail(`tab 2's claims region should list role = admin, reads ${JSON.stringify(claims)}`);
+    }
+    return `tab 2 changed ${ms} ms after the click`;
+  });
+
+  await step("screenshot of /live with admin visible", async () => {
+    const path = join(tmpdir(), `live-auth-admin-visible-${process.pid}.png`);
+    await tab1.screenshot({ path, fullPage: true });
+    console.log(`screenshot: ${path}`);
+    return path;
+  });
+
+  await step(`Revoke admin in tab 2: both tabs show "${ADMIN_HIDDEN}"`, async () => {
+    const before = tab2Navigations.count;
+    await clickButton(tab2, "Revoke admin");
+    await expectRegion(tab1, "tab 1", "admin", ADMIN_HIDDEN, LIVE_MS);
+    await expectRegion(tab2, "tab 2", "admin", ADMIN_HIDDEN, LIVE_MS);
+    if (tab2Navigations.count !== before) fail("tab 2 navigated while revoking in it");
+    const marker = await tab2.evaluate(() => window.__marker);
+    if (marker !== 1) fail("tab 2 was reloaded while revoking in it");
+  });
+
+  other = await second.newPage();
+  watchErrors(other, "second context");
+  const otherNavigations = countNavigations(other);
+  await step("a second browser context signs in as the same user via /login_local", async () => {
+    await logIn(other, "second context", email);
+    await other.evaluate(() => {
+      window.__marker = 2;
+    });
+  });
+
+  await step("Sign out in tab 1: both tabs of the first context land on /login_local", async () => {
+    const before = otherNavigations.count;
+    await clickButton(tab1, "Sign out");
+    await expectPath(tab1, "tab 1", "/login_local");
+    await expectPath(tab2, "tab 2", "/login_local");
+    // The second context saw the same events; it must still be on /live,
+    // unreloaded, with its socket open.
+    if (pathOf(other) !== "/live") fail(`the second context left /live for ${other.url()}`);
+    if (otherNavigations.count !== before) fail("the second context navigated on the first one's sign-out");
+    const marker = await other.evaluate(() => window.__marker);
+    if (marker !== 2) fail("the second context's tab was reloaded on the first one's sign-out");
+    await expectConnected(other, "second context");
+  });
+
+  await step("the second context is still signed in and live", async () => {
+    // A live round trip proves its socket still carries updates.
+    await clickButton(other, "Grant admin");
+    await expectRegion(other, "second context", "admin", ADMIN_VISIBLE, LIVE_MS);
+    await clickButton(other, "Revoke admin");
+    await expectRegion(other, "second context", "admin", ADMIN_HIDDEN, LIVE_MS);
+    // And the server still knows its session.
+    await other.reload();
+    await expectPath(other, "second context after a reload", "/live");
+    await expectConnected(other, "second context after a reload");
+    // The first context's tabs stay signed out.
+    await tab1.goto(`${base}/live`);
+    await expectPath(tab1, "tab 1 opening /live after signing out", "/login_local");
+  });
+
+  await step("sign in again in the first context; Sign out everywhere there: every tab lands on /login_local", async () => {
+    await logIn(tab1, "tab 1", email);
+    await clickButton(tab1, "Sign out everywhere");
+    await expectPath(other, "second context", "/login_local");
+    await expectPath(tab1, "tab 1", "/login_local");
+    await other.goto(`${base}/live`);
+    await expectPath(other, "second context opening /live after sign out everywhere", "/login_local");
+  });
+
+  await step("no uncaught script errors", async () => {
+    if (pageErrors.length > 0) fail(pageErrors.join("\n"));
+  });
+
+  console.log(`all ${stepNumber} steps passed`);
+} catch (error) {
+  if (!(error instanceof StepFailed)) console.error(error && error.stack ? error.stack : error);
+  console.error(`FAIL: ${error.message}`);
+  exitCode = 1;
+} finally {
+  await browser.close().catch(() => {});
+}
+process.exit(exitCode);
