@@ -14,13 +14,44 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ```ignore
-//! // In the application's own migrator:
-//! fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-//!     let mut all = auth_store_seaorm::migration::Migrator::migrations();
-//!     all.push(Box::new(m20260101_000001_create_posts::Migration));
-//!     all
+//! In the application's own migrator, ours come first:
+//!
+//! ```
+//! use auth_store_seaorm::migration::sea_orm_migration::async_trait::async_trait;
+//! use auth_store_seaorm::migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager};
+//! use auth_store_seaorm::sea_orm::{ConnectionTrait, Database, DbErr};
+//!
+//! struct CreatePosts;
+//!
+//! impl MigrationName for CreatePosts {
+//!     fn name(&self) -> &str {
+//!         "m20260101_000001_create_posts"
+//!     }
 //! }
+//!
+//! #[async_trait]
+//! impl MigrationTrait for CreatePosts {
+//!     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+//!         let sql = "CREATE TABLE posts (id INTEGER PRIMARY KEY, author TEXT REFERENCES pywire_auth_users (user_id))";
+//!         manager.get_connection().execute_unprepared(sql).await.map(|_| ())
+//!     }
+//! }
+//!
+//! struct AppMigrator;
+//!
+//! impl MigratorTrait for AppMigrator {
+//!     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+//!         let mut all = auth_store_seaorm::migration::Migrator::migrations();
+//!         all.push(Box::new(CreatePosts));
+//!         all
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let db = Database::connect("sqlite::memory:").await?;
+//! AppMigrator::up(&db, None).await?;
+//! assert_eq!(AppMigrator::get_applied_migrations(&db).await?.len(), 3);
+//! # Ok(()) }
 //! ```
 //!
 //! The migrations create exactly what the store creates on first use
@@ -31,6 +62,10 @@
 use sea_orm_migration::async_trait::async_trait;
 use sea_orm_migration::sea_orm::DbErr;
 pub use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager};
+
+/// The SeaORM migration crate these migrations are built with, so an
+/// application's own migrations use the matching version.
+pub use sea_orm_migration;
 
 use crate::schema::{
     self, CREDENTIALS_TABLE, PROVIDER_LINKS_TABLE, SESSIONS_TABLE, USER_STAMPS_TABLE, USERS_TABLE,
