@@ -214,7 +214,7 @@ try {
   });
 
   await step("screenshot of /live with admin visible", async () => {
-    const path = join(tmpdir(), `live-auth-admin-visible-${process.pid}.png`);
+    const path = join(tmpdir(), "live-auth-admin-visible.png");
     await tab1.screenshot({ path, fullPage: true });
     console.log(`screenshot: ${path}`);
     return path;
