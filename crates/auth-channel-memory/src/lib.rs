@@ -190,6 +190,38 @@ impl MemoryChannel {
             .sum()
     }
 
+    /// Sends `event` to every live subscription of every user, and returns
+    /// how many subscriptions it reached. A networked channel uses it to
+    /// send [`AuthEvent::Resync`] to all its local tabs after its transport
+    /// reconnected (events may have been lost meanwhile).
+    ///
+    /// Each user's subscribers are reached under that user's list lock, one
+    /// user at a time; a user who subscribes during the call may or may not
+    /// receive the event. Fails with [`ChannelError::Closed`] after
+    /// [`shutdown`](Self::shutdown).
+    pub fn publish_all(&self, event: &AuthEvent) -> Result<usize, ChannelError> {
+        let inner = self.inner();
+        if inner.closed.load(Ordering::Acquire) {
+            return Err(ChannelError::Closed);
+        }
+        let kind = Kind::of(event);
+        let event = Arc::new(event.clone());
+        let mut reached = 0;
+        for shard in &inner.shards {
+            // Clone the entries out so the shard is unlocked during the fan-out.
+            let users: Vec<Arc<UserEntry>> = lock(shard).values().cloned().collect();
+            for user in users {
+                let mut cache = MergeCache::default();
+                let subscribers = lock(&user.subscribers);
+                for slot in subscribers.iter() {
+                    slot.push(&event, kind, &mut cache);
+                }
+                reached += subscribers.len();
+            }
+        }
+        Ok(reached)
+    }
+
     fn inner(&self) -> &Arc<Inner> {
         &self.handle.inner
     }

@@ -1,0 +1,3 @@
+//! Placeholder until the latency bench lands.
+
+fn main() {}

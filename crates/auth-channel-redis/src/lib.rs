@@ -1,0 +1,95 @@
+//! An [`AuthChannel`](auth_core::AuthChannel) over Redis pub/sub, for apps
+//! that run several worker processes behind a load balancer: a grant made
+//! through one worker reaches the user's tabs connected to any other.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use auth_channel_redis::RedisAuthChannel;
+//! use auth_core::{AuthChannel, Claim};
+//! use futures_util::StreamExt;
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // One channel per process, shared by every request and live socket.
+//! let channel: Arc<dyn AuthChannel> = Arc::new(
+//!     RedisAuthChannel::builder("redis://127.0.0.1:6379")
+//!         .with_prefix("my-app")
+//!         .connect()
+//!         .await?,
+//! );
+//!
+//! // A live socket of this process subscribes...
+//! let mut tab = channel.subscribe("local:1").await?;
+//! // ...and a grant in any process with the same prefix reaches it.
+//! channel.update_claims("local:1", vec![Claim::new("role", "admin")]).await?;
+//! let event = tab.next().await;
+//! # drop(event); Ok(()) }
+//! ```
+//!
+//! # Design
+//!
+//! | piece | what it does |
+//! |---|---|
+//! | one **subscriber** connection | `PSUBSCRIBE <prefix>:user:*` once, for every user; messages go to the local fan-out |
+//! | one **publisher** connection | `PUBLISH <prefix>:user:<user id> <encoded event>` |
+//! | a [`MemoryChannel`](auth_channel_memory::MemoryChannel) | the process's subscribers (one per tab), with its bounded coalescing slots |
+//!
+//! A process holds two Redis connections however many tabs it serves.
+//! Subscribing a tab is local: the pattern subscription already covers
+//! every user, so there is no per-user `SUBSCRIBE` churn as tabs come and
+//! go, and no window in which a new user's events are missed. The cost is
+//! that every process receives every user's events and drops those of users
+//! it has no tab for, which is one map lookup per event; deployments whose
+//! event rate outgrows that would want per-user subscriptions instead.
+//!
+//! An event published by a process reaches that process's own subscribers
+//! directly, at once; the copy that comes back through Redis carries the
+//! publishing instance's id and is skipped, so no subscriber receives an
+//! event twice.
+//!
+//! # The wire
+//!
+//! Versioned JSON, see [`wire`]: `{"v":1,"origin":"…","event":{…}}`. A
+//! message of an unknown version, or garbage, is logged and dropped (counted
+//! by [`RedisAuthChannel::dropped_messages`]); a version-1 event of an
+//! unknown kind becomes a resync.
+//!
+//! # Outages
+//!
+//! The channel is best-effort; the store is the authority.
+//!
+//! - **Publishing while Redis is down** delivers to local subscribers, waits
+//!   up to the publish timeout, then fails with
+//!   [`ChannelError::Backend`](auth_core::ChannelError::Backend). The
+//!   three-layer writer logs that and succeeds: the store row and session
+//!   written before it stand, and the other workers' tabs catch up on their
+//!   next resync or request.
+//! - **When a connection drops** it reconnects with exponential backoff
+//!   (100 ms doubling to 5 s by default, forever). The subscriber then
+//!   resubscribes and sends every local subscriber an
+//!   [`AuthEvent::Resync`](auth_core::AuthEvent::Resync), after the
+//!   subscription is back, so their tabs refetch the authoritative state and
+//!   miss nothing published afterwards.
+//! - **When the local fan-out falls behind** the received messages (more
+//!   than the message buffer waiting), the overflow is dropped and local
+//!   subscribers get a resync too.
+//!
+//! Both connections are named with `CLIENT SETNAME` (`<prefix>:subscriber`,
+//! `<prefix>:publisher`) so they can be found in `CLIENT LIST`.
+//!
+//! Loopback or a private network only: this crate enables no TLS feature
+//! of `fred`. It talks to one Redis server (or a primary), not a cluster.
+
+mod channel;
+mod config;
+mod error;
+mod listener;
+pub mod wire;
+
+pub use channel::RedisAuthChannel;
+pub use config::{DEFAULT_PREFIX, MAX_PREFIX_LEN, RedisChannelBuilder};
+pub use error::RedisChannelError;
+
+/// The Redis client this crate is built on, re-exported so apps use the
+/// matching version.
+pub use fred;
