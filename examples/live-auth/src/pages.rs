@@ -119,12 +119,12 @@ pub fn claims(principal: &Principal) -> String {
 
 /// The `AdminOnly` region, as its members see it.
 pub fn admin_visible(_: &Principal) -> String {
-    "<p class=\"admin visible\">🔓 Admin content visible.</p>".to_owned()
+    "<p class=\"admin visible\">Admin content visible.</p>".to_owned()
 }
 
 /// The `AdminOnly` region, as everyone else sees it.
 pub fn admin_hidden(_: &Principal) -> String {
-    "<p class=\"admin hidden\">🔒 Admin content hidden.</p>".to_owned()
+    "<p class=\"admin hidden\">Admin content hidden.</p>".to_owned()
 }
 
 /// `GET /live`.
@@ -149,6 +149,7 @@ pub fn live(auth: &LiveAuth, principal: &Principal) -> String {
   {claims}
 </section>
 <section class="card">
+  <h2>Admin area <span class="policy">policy <code>AdminOnly</code> = <code>role:admin</code></span></h2>
   {admin}
 </section>
 <div class="actions">
