@@ -44,8 +44,13 @@ fn record_of(user_id: &str) -> SessionRecord {
     record
 }
 
+/// An anonymous record with fixed timestamps, so two calls compare equal
+/// even across a second boundary.
 fn anonymous_record() -> SessionRecord {
-    SessionRecord::new(Principal::anonymous(), 0)
+    let mut record = SessionRecord::new(Principal::anonymous(), 0);
+    record.created_at = 1_700_000_000;
+    record.last_seen = 1_700_000_000;
+    record
 }
 
 /// The listed sessions, sorted by key.
