@@ -221,6 +221,32 @@ async fn a_session_ended_without_an_event_is_noticed_by_the_periodic_check() {
 }
 
 #[tokio::test]
+async fn a_resync_from_the_channel_always_sends_the_state() {
+    let app = app();
+    let addr = serve(&app).await;
+    let (mut tab, key) = signed_in_socket(&app, addr, "local:ada").await;
+    let channel = app.auth.actions().channel().clone();
+
+    // Nothing changed, yet the tab gets the whole state to re-render from.
+    channel
+        .publish("local:ada", auth_core::AuthEvent::Resync)
+        .await
+        .unwrap();
+    let frame = next_frame(&mut tab).await;
+    assert_eq!(frame["type"], "update", "{frame}");
+    assert_eq!(frame["authenticated"], true, "{frame}");
+    assert_eq!(frame["regions"]["admin"], "admin content hidden", "{frame}");
+
+    // A session that ended while events were lost: the resync navigates.
+    app.auth.sessions().sign_out(&key).await.unwrap();
+    channel
+        .publish("local:ada", auth_core::AuthEvent::Resync)
+        .await
+        .unwrap();
+    assert_eq!(next_frame(&mut tab).await["type"], "navigate");
+}
+
+#[tokio::test]
 async fn the_client_can_ask_for_the_state_again() {
     let app = app();
     let addr = serve(&app).await;

@@ -147,8 +147,11 @@ impl Connection {
 
     /// Applies a channel event to this connection.
     async fn on_event(&mut self, event: AuthEvent) -> Next {
+        // Events may have been lost (the channel's transport reconnected, or
+        // this subscriber fell behind): reload and send the state even when
+        // it looks unchanged, so the tab re-renders from the authority.
         if matches!(event, AuthEvent::Resync) {
-            return self.reload().await;
+            return self.state().await;
         }
         match event.apply(&self.principal, Some(&self.key)) {
             None => Next::Leave(self.auth.login_path().to_owned()),
