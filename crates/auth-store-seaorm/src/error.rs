@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use auth_core::{SessionError, StoreError};
-use sea_orm::{DbErr, RuntimeErr, SqlErr};
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+use sea_orm::RuntimeErr;
+use sea_orm::{DbErr, SqlErr};
 
 /// What went wrong in this crate outside the trait methods (connecting,
 /// creating the schema, purging), and the `source` kept inside the core
@@ -87,6 +89,7 @@ pub(crate) fn is_unique_violation(error: &DbErr) -> bool {
 /// Whether a transaction that failed with this error should simply run
 /// again: SQLite busy or locked, a PostgreSQL serialization failure or
 /// deadlock, a MySQL/MariaDB deadlock or lock wait timeout.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) fn is_transient(error: &DbErr) -> bool {
     let (DbErr::Exec(RuntimeErr::SqlxError(sqlx_error))
     | DbErr::Query(RuntimeErr::SqlxError(sqlx_error))
@@ -112,6 +115,12 @@ pub(crate) fn is_transient(error: &DbErr) -> bool {
     message.contains("Lock wait timeout exceeded")
         || message.contains("Deadlock found")
         || message.contains("database is locked")
+}
+
+/// Without a driver there is no error to retry.
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+pub(crate) fn is_transient(_error: &DbErr) -> bool {
+    false
 }
 
 /// Whether a failed store call is worth running again.

@@ -115,6 +115,27 @@ async fn sqlite_file_is_created_and_survives_a_restart() {
     }
 }
 
+/// The default URL's form, `sqlite://./file.db`, is relative to the
+/// working directory (the crate's directory under `cargo test`).
+#[tokio::test]
+async fn relative_sqlite_url_is_created_in_the_working_directory() {
+    let name = format!("auth-store-seaorm-relative-{}.db", common::fresh());
+    assert!(!std::path::Path::new(&name).exists());
+    let store = SeaOrmAuthStore::connect(&format!("sqlite://./{name}"))
+        .await
+        .unwrap();
+    let (id, new) = user("relative");
+    store.create_user(new).await.unwrap();
+    store.close().await.unwrap();
+    let created = std::env::current_dir().unwrap().join(&name);
+    let exists = created.exists();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", created.display()));
+    }
+    assert!(exists, "{} was created", created.display());
+    assert!(id.starts_with("local:"));
+}
+
 #[tokio::test]
 async fn bad_urls_and_unreachable_servers_are_typed_errors() {
     for url in [
