@@ -21,7 +21,7 @@ pub const DEFAULT_PURGE_EVERY: u64 = 256;
 ///
 /// Two tables, created on the first call if missing:
 ///
-/// - `auth_sessions`: `session_key` (the [`SessionKey`], a SHA-256 of the
+/// - `auth_sessions`: `session_key` (the [`SessionKey`], a hash of the
 ///   cookie token, never the token) PK | `user_id` (indexed: the per-user
 ///   index) | `record` (the [`SessionRecord`] as JSON) | `expires_at` (Unix
 ///   milliseconds, indexed);

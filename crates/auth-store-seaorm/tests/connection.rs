@@ -82,6 +82,36 @@ async fn owned_connection_is_closed_by_close() {
 }
 
 #[tokio::test]
+async fn calls_on_a_closed_pool_are_backend_errors() {
+    let conn = Database::connect("sqlite::memory:").await.unwrap();
+    let store = SeaOrmAuthStore::new(conn.clone());
+    let sessions = SeaOrmSessionBackend::new(conn.clone());
+    store.init_schema().await.unwrap();
+    sessions.init_schema().await.unwrap();
+    conn.close().await.unwrap();
+
+    let (id, new) = user("closed");
+    let error = store.create_user(new).await.unwrap_err();
+    assert!(matches!(error, StoreError::Backend { .. }), "{error}");
+    let error = store.get_user(&id).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            StoreError::Backend {
+                context: "reading a user",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let error = sessions.bump_user_stamp(&id).await.unwrap_err();
+    assert!(matches!(error, SessionError::Backend { .. }), "{error}");
+    let key = SessionToken::generate().key();
+    let error = sessions.load(&key).await.unwrap_err();
+    assert!(matches!(error, SessionError::Backend { .. }), "{error}");
+}
+
+#[tokio::test]
 async fn sqlite_file_is_created_and_survives_a_restart() {
     assert_eq!(DEFAULT_DATABASE_URL, "sqlite://./local-auth.db");
     let path = common::temp_db_path();

@@ -8,7 +8,7 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "auth_sessions")]
 pub struct Model {
-    /// The session key: a SHA-256 of the cookie token, never the token.
+    /// The session key: a hash of the cookie token, never the token.
     #[sea_orm(primary_key, auto_increment = false)]
     pub session_key: String,
     /// The signed-in user (indexed), `None` for an anonymous session.
