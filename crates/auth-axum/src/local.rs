@@ -133,7 +133,9 @@ impl LiveAuth {
 
     /// Signs in and redirects to `next`.
     async fn signed_in(&self, headers: &HeaderMap, form: &Form, principal: Principal) -> Response {
-        let previous = self.token_from(headers).map(|token| token.key());
+        let previous = self
+            .token_from(headers)
+            .map(|token| self.sessions().key_of(&token));
         match self.sign_in(previous.as_ref(), principal).await {
             Ok(cookie) => {
                 let mut response = see_other(self.next_path(form));

@@ -326,3 +326,34 @@ async fn invalid_timeouts_are_refused() {
         assert!(built.is_err());
     }
 }
+
+#[tokio::test]
+async fn with_a_secret_a_planted_row_for_a_chosen_token_does_not_sign_in() {
+    let stack = Stack::memory();
+    let backend = Arc::new(MemorySessionBackend::new());
+    let secret = "a session secret of at least thirty-two bytes";
+    let config = SessionConfig::new().with_secret(secret);
+    let sessions = Sessions::new(backend.clone(), stack.store.clone(), config).unwrap();
+    let user = stack.user().await;
+
+    let (token, session) = sessions
+        .sign_in(None, Principal::for_user(&user))
+        .await
+        .unwrap();
+    assert_eq!(session.key, token.keyed(secret.as_bytes()));
+    assert_ne!(session.key, token.key(), "the key depends on the secret");
+    assert!(sessions.load_token(&token).await.unwrap().is_some());
+
+    // Someone who can write the session table picks a token and plants a
+    // row under its plain hash: without the secret it does not load.
+    let chosen = SessionToken::generate();
+    let planted = SessionRecord::new(Principal::for_user(&user), 0);
+    backend
+        .save(&chosen.key(), &planted, Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert!(sessions.load_token(&chosen).await.unwrap().is_none());
+
+    let short = SessionConfig::new().with_secret("too short");
+    assert!(Sessions::new(backend, stack.store.clone(), short).is_err());
+}

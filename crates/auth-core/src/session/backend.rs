@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -52,9 +53,24 @@ impl SessionToken {
         &self.0
     }
 
-    /// The key the backend stores this session under.
+    /// The key the backend stores this session under when [`Sessions`]
+    /// has no secret: the SHA-256 of the token.
+    ///
+    /// [`Sessions`]: crate::Sessions
     pub fn key(&self) -> SessionKey {
         SessionKey(hex(&Sha256::digest(self.0.as_bytes())))
+    }
+
+    /// The key under a secret: HMAC-SHA256(secret, token). Someone who can
+    /// write to the session table but does not know the secret cannot plant
+    /// a session for a token of their choosing.
+    pub fn keyed(&self, secret: &[u8]) -> SessionKey {
+        // HMAC takes a key of any length, so this cannot fail.
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+            return self.key();
+        };
+        mac.update(self.0.as_bytes());
+        SessionKey(hex(&mac.finalize().into_bytes()))
     }
 }
 

@@ -8,6 +8,7 @@ use crate::error::{InvalidInput, SessionError};
 use crate::principal::Principal;
 use crate::session::backend::{SessionBackend, SessionKey, SessionRecord, SessionToken, unix_now};
 use crate::store::AuthStore;
+use crate::user::Secret;
 
 /// Timeouts of [`Sessions`].
 ///
@@ -30,6 +31,10 @@ pub struct SessionConfig {
     /// `last_seen` is written back at most this often, so a busy session does
     /// not write on every request (default 60 seconds).
     pub touch_interval: Duration,
+    /// Keys sessions by HMAC-SHA256(secret, token) instead of SHA-256(token)
+    /// (see [`SessionToken::keyed`]). At least 32 bytes. Changing it signs
+    /// everyone out.
+    pub secret: Option<Secret>,
 }
 
 impl Default for SessionConfig {
@@ -38,6 +43,7 @@ impl Default for SessionConfig {
             idle_timeout: Duration::from_secs(30 * 60),
             absolute_lifetime: Duration::from_secs(12 * 3600),
             touch_interval: Duration::from_secs(60),
+            secret: None,
         }
     }
 }
@@ -69,9 +75,27 @@ impl SessionConfig {
         self
     }
 
+    /// Keys sessions with a secret of at least 32 bytes (see
+    /// [`SessionConfig::secret`]).
+    #[must_use]
+    pub fn with_secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+
     /// Checks the timeouts: each at least one second, the touch interval
-    /// shorter than the idle timeout.
+    /// shorter than the idle timeout; and a secret, when set, of at least 32
+    /// bytes.
     pub fn validate(&self) -> Result<(), InvalidInput> {
+        if self
+            .secret
+            .as_ref()
+            .is_some_and(|secret| secret.expose().len() < 32)
+        {
+            return Err(InvalidInput::new(
+                "the session secret must be at least 32 bytes",
+            ));
+        }
         if self.idle_timeout < Duration::from_secs(1)
             || self.absolute_lifetime < Duration::from_secs(1)
         {
@@ -139,6 +163,15 @@ impl Sessions {
         })
     }
 
+    /// The key a token's session is stored under: keyed with the secret
+    /// when one is configured.
+    pub fn key_of(&self, token: &SessionToken) -> SessionKey {
+        match &self.config.secret {
+            Some(secret) => token.keyed(secret.expose().as_bytes()),
+            None => token.key(),
+        }
+    }
+
     /// The backend sessions live in.
     pub fn backend(&self) -> &Arc<dyn SessionBackend> {
         &self.backend
@@ -178,7 +211,7 @@ impl Sessions {
             None => (principal, 0),
         };
         let token = SessionToken::generate();
-        let key = token.key();
+        let key = self.key_of(&token);
         let record = SessionRecord::new(principal, stamp);
         self.backend
             .save(&key, &record, self.ttl(&record, unix_now()))
@@ -252,7 +285,7 @@ impl Sessions {
         &self,
         token: &SessionToken,
     ) -> Result<Option<ActiveSession>, SessionError> {
-        self.load(&token.key()).await
+        self.load(&self.key_of(token)).await
     }
 
     /// Replaces the principal of a live session, stamping it with `stamp`.
