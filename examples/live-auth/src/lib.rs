@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use auth_axum::{Auth, CurrentUser, Guard, LiveAuth, LivePage, Region, RequireUser, SameOrigin};
 use auth_channel_memory::MemoryChannel;
-use auth_core::{Policies, Policy};
+use auth_channel_redis::RedisAuthChannel;
+use auth_core::{AuthChannel, Policies, Policy, SessionBackend};
 use auth_local_idp::{LocalIdP, TokenIssuer};
+use auth_session_redis::RedisSessionBackend;
 use auth_store_seaorm::SeaOrmAuthStore;
 use axum::Router;
 use axum::extract::Query;
@@ -35,6 +37,12 @@ pub enum StartError {
     /// The adapter refused its settings.
     #[error("the auth adapter refused its settings")]
     Auth(#[from] auth_axum::ConfigError),
+    /// `REDIS_URL` is set and the Redis channel could not start.
+    #[error("connecting the Redis channel failed")]
+    RedisChannel(#[from] auth_channel_redis::RedisChannelError),
+    /// `REDIS_URL` is set and the Redis session backend could not start.
+    #[error("connecting the Redis session backend failed")]
+    RedisSessions(#[from] auth_session_redis::RedisSessionError),
 }
 
 /// The demo's one live page: the claims, and the `AdminOnly` region.
@@ -54,7 +62,24 @@ pub async fn build(settings: &Settings) -> Result<LiveAuth, StartError> {
     let store = SeaOrmAuthStore::connect(&settings.database_url)
         .await
         .map_err(StartError::Database)?;
-    let sessions = store.session_backend();
+    // One process: SQL sessions and the in-process channel. Several worker
+    // processes (REDIS_URL set): sessions and live events through Redis.
+    let (sessions, channel): (Arc<dyn SessionBackend>, Arc<dyn AuthChannel>) =
+        match &settings.redis_url {
+            None => (
+                Arc::new(store.session_backend()),
+                Arc::new(MemoryChannel::new()),
+            ),
+            Some(url) => (
+                Arc::new(RedisSessionBackend::connect(url, &settings.redis_prefix).await?),
+                Arc::new(
+                    RedisAuthChannel::builder(url.as_str())
+                        .with_prefix(settings.redis_prefix.as_str())
+                        .connect()
+                        .await?,
+                ),
+            ),
+        };
     let store = Arc::new(store);
     let tokens = TokenIssuer::hs256(settings.idp_secret.expose().as_bytes()).build()?;
     let idp = LocalIdP::builder(store.clone(), tokens).build()?;
@@ -63,7 +88,7 @@ pub async fn build(settings: &Settings) -> Result<LiveAuth, StartError> {
     if let Err(error) = idp.hasher().warm_up().await {
         tracing::warn!(%error, "could not prepare the dummy password hash");
     }
-    let auth = LiveAuth::builder(store, Arc::new(sessions), Arc::new(MemoryChannel::new()))
+    let auth = LiveAuth::builder(store, sessions, channel)
         .with_local_idp(Arc::new(idp))
         // The demo lets the register form set these two claims, so that a
         // visitor can try claims at once. Apps allow none by default: a form

@@ -29,6 +29,13 @@ pub struct Settings {
     /// `COOKIE_SECURE=true` sets `Secure` and the `__Host-` prefix; off by
     /// default because the demo serves plain HTTP on loopback.
     pub secure_cookies: bool,
+    /// `REDIS_URL`: when set, live events go through Redis pub/sub and
+    /// sessions live in Redis, so several worker processes serve one app.
+    /// Unset (the default): the in-process channel and SQL sessions.
+    pub redis_url: Option<String>,
+    /// `REDIS_PREFIX`, default `live-auth`: the Redis channel-name and key
+    /// prefix. Workers of one app share it; apps sharing a Redis do not.
+    pub redis_prefix: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -38,6 +45,8 @@ impl std::fmt::Debug for Settings {
             .field("database_url", &redact_url(&self.database_url))
             .field("generated_secret", &self.generated_secret)
             .field("secure_cookies", &self.secure_cookies)
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("redis_prefix", &self.redis_prefix)
             .finish_non_exhaustive()
     }
 }
@@ -59,12 +68,18 @@ impl Settings {
             None => (Secret::new(random_hex()), true),
         };
         let secure_cookies = lookup("COOKIE_SECURE").is_some_and(|v| v == "true" || v == "1");
+        let redis_url = lookup("REDIS_URL").filter(|url| !url.trim().is_empty());
+        let redis_prefix = lookup("REDIS_PREFIX")
+            .filter(|prefix| !prefix.is_empty())
+            .unwrap_or_else(|| "live-auth".to_owned());
         Ok(Self {
             bind,
             database_url,
             idp_secret,
             generated_secret,
             secure_cookies,
+            redis_url,
+            redis_prefix,
         })
     }
 }
@@ -107,6 +122,8 @@ mod tests {
         assert!(settings.generated_secret);
         assert_eq!(settings.idp_secret.expose().len(), 64);
         assert!(!settings.secure_cookies);
+        assert_eq!(settings.redis_url, None);
+        assert_eq!(settings.redis_prefix, "live-auth");
 
         let short =
             Settings::from_lookup(|k| (k == "LOCAL_IDP_SECRET").then(|| "short".to_owned()));
@@ -131,6 +148,16 @@ mod tests {
         .unwrap();
         let debug = format!("{settings:?}");
         assert!(!debug.contains("hunter2"), "{debug}");
+        let redis = Settings::from_lookup(|k| match k {
+            "REDIS_URL" => Some("redis://app:hunter2@cache:6379".to_owned()),
+            "REDIS_PREFIX" => Some("shop".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(redis.redis_prefix, "shop");
+        let debug = format!("{redis:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("redis://app:***@cache:6379"), "{debug}");
         assert!(!debug.contains(settings.idp_secret.expose()), "{debug}");
     }
 }
