@@ -270,6 +270,9 @@ fn connect_options(url: &str) -> Result<ConnectOptions, Error> {
 fn sqlite_options(url: &str, options: &mut ConnectOptions) {
     use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 
+    // A SQLite connection is a handle on a local file, not a socket a
+    // server can drop: pinging it before every call buys nothing.
+    options.test_before_acquire(false);
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     if in_memory {
         // One connection that never closes: an in-memory database lives
