@@ -9,7 +9,7 @@ use std::sync::Arc;
 use auth_axum::{Auth, CurrentUser, Guard, LiveAuth, LivePage, Region, RequireUser, SameOrigin};
 use auth_channel_memory::MemoryChannel;
 use auth_channel_redis::RedisAuthChannel;
-use auth_core::{AuthChannel, Policies, Policy, SessionBackend};
+use auth_core::{AuthChannel, Policies, Policy, SessionBackend, SessionConfig};
 use auth_local_idp::{LocalIdP, TokenIssuer};
 use auth_session_redis::RedisSessionBackend;
 use auth_store_seaorm::SeaOrmAuthStore;
@@ -99,6 +99,7 @@ pub async fn build(settings: &Settings) -> Result<LiveAuth, StartError> {
         )
         .with_page(live_page())
         .with_secure_cookie(settings.secure_cookies)
+        .with_session_config(SessionConfig::new().with_secret(settings.session_secret.clone()))
         .build()?;
     Ok(auth)
 }

@@ -2,8 +2,9 @@
 //!
 //! Settings come from the environment (a `.env` file is read first):
 //! `BIND_ADDR` (default `127.0.0.1:8000`), `LOCAL_AUTH_DB` (default
-//! `sqlite://./local-auth.db`), `LOCAL_IDP_SECRET` (generated for the run
-//! when unset), `COOKIE_SECURE` (`true` behind HTTPS).
+//! `sqlite://./local-auth.db`), `LOCAL_IDP_SECRET` and `AUTH_SESSION_SECRET`
+//! (each generated for the run when unset), `COOKIE_SECURE` (`true` behind
+//! HTTPS), `REDIS_URL` and `REDIS_PREFIX` (several workers).
 
 use std::process::ExitCode;
 
@@ -30,6 +31,12 @@ async fn main() -> ExitCode {
         tracing::warn!(
             "LOCAL_IDP_SECRET is not set: using a random secret for this run only (DEV MODE). \
              Tokens will not survive a restart. Set it with `openssl rand -hex 32` for real use."
+        );
+    }
+    if settings.generated_session_secret {
+        tracing::warn!(
+            "AUTH_SESSION_SECRET is not set: using a random secret for this run only (DEV MODE). \
+             Sessions will not survive a restart. Set it with `openssl rand -hex 32` for real use."
         );
     }
     if !settings.secure_cookies {

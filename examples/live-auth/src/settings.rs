@@ -26,6 +26,12 @@ pub struct Settings {
     pub idp_secret: Secret,
     /// Whether the secret was generated for this run (dev mode).
     pub generated_secret: bool,
+    /// `AUTH_SESSION_SECRET`: keys the stored sessions (HMAC of the cookie
+    /// token), so write access to the session table cannot plant one.
+    pub session_secret: Secret,
+    /// Whether the session secret was generated for this run (dev mode:
+    /// sessions then end with the process).
+    pub generated_session_secret: bool,
     /// `COOKIE_SECURE=true` sets `Secure` and the `__Host-` prefix; off by
     /// default because the demo serves plain HTTP on loopback.
     pub secure_cookies: bool,
@@ -44,6 +50,7 @@ impl std::fmt::Debug for Settings {
             .field("bind", &self.bind)
             .field("database_url", &redact_url(&self.database_url))
             .field("generated_secret", &self.generated_secret)
+            .field("generated_session_secret", &self.generated_session_secret)
             .field("secure_cookies", &self.secure_cookies)
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("redis_prefix", &self.redis_prefix)
@@ -67,6 +74,11 @@ impl Settings {
             Some(_) => return Err(SettingsError::ShortSecret("LOCAL_IDP_SECRET")),
             None => (Secret::new(random_hex()), true),
         };
+        let (session_secret, generated_session_secret) = match lookup("AUTH_SESSION_SECRET") {
+            Some(secret) if secret.len() >= 32 => (Secret::new(secret), false),
+            Some(_) => return Err(SettingsError::ShortSecret("AUTH_SESSION_SECRET")),
+            None => (Secret::new(random_hex()), true),
+        };
         let secure_cookies = lookup("COOKIE_SECURE").is_some_and(|v| v == "true" || v == "1");
         let redis_url = lookup("REDIS_URL").filter(|url| !url.trim().is_empty());
         let redis_prefix = lookup("REDIS_PREFIX")
@@ -77,6 +89,8 @@ impl Settings {
             database_url,
             idp_secret,
             generated_secret,
+            session_secret,
+            generated_session_secret,
             secure_cookies,
             redis_url,
             redis_prefix,
@@ -128,6 +142,17 @@ mod tests {
         let short =
             Settings::from_lookup(|k| (k == "LOCAL_IDP_SECRET").then(|| "short".to_owned()));
         assert!(matches!(short, Err(SettingsError::ShortSecret(_))));
+        assert!(settings.generated_session_secret);
+        assert_ne!(
+            settings.session_secret.expose(),
+            settings.idp_secret.expose()
+        );
+        let short =
+            Settings::from_lookup(|k| (k == "AUTH_SESSION_SECRET").then(|| "short".to_owned()));
+        assert!(matches!(
+            short,
+            Err(SettingsError::ShortSecret("AUTH_SESSION_SECRET"))
+        ));
         let bind = Settings::from_lookup(|k| (k == "BIND_ADDR").then(|| "nowhere".to_owned()));
         assert!(matches!(bind, Err(SettingsError::Bind)));
     }

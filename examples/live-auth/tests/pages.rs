@@ -219,8 +219,13 @@ async fn users_survive_a_restart_on_the_same_database() {
     std::fs::create_dir_all(&dir).unwrap();
     let _cleanup = TempDir(dir.clone());
     let url = format!("sqlite://{}/auth.db", dir.display());
-    let settings =
-        Settings::from_lookup(|name| (name == "LOCAL_AUTH_DB").then(|| url.clone())).unwrap();
+    // The same session secret across the restart, as in production.
+    let settings = Settings::from_lookup(|name| match name {
+        "LOCAL_AUTH_DB" => Some(url.clone()),
+        "AUTH_SESSION_SECRET" => Some("a session secret that outlives the restart".to_owned()),
+        _ => None,
+    })
+    .unwrap();
     let first = router(&build(&settings).await.unwrap());
     let cookie = register(&first, "ada@example.com", "").await;
     drop(first);

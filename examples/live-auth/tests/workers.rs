@@ -75,6 +75,12 @@ impl Worker {
                 "LOCAL_IDP_SECRET",
                 "workers-test-signing-key-0123456789abcdef0123456789",
             )
+            // Workers of one app share the session secret, as they share
+            // the signing key: a session made by one loads on the other.
+            .env(
+                "AUTH_SESSION_SECRET",
+                "workers-test-session-key-0123456789abcdef0123456789",
+            )
             .env_remove("COOKIE_SECURE")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
