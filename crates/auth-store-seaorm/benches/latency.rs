@@ -195,16 +195,12 @@ async fn measure_sessions(
     results
 }
 
-async fn targets() -> Vec<Target> {
+async fn targets(sqlite_path: &std::path::Path) -> Vec<Target> {
     let mut out = vec![Target {
         name: "memory (baseline)".to_owned(),
         store: Arc::new(MemoryStore::new()),
         sessions: Arc::new(MemorySessionBackend::new()),
     }];
-    let sqlite_path = std::env::temp_dir().join(format!(
-        "auth-store-seaorm-bench-{}.db",
-        uuid::Uuid::new_v4().simple()
-    ));
     let mut urls = vec![(
         "SQLite file".to_owned(),
         format!("sqlite://{}", sqlite_path.display()),
@@ -243,7 +239,11 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let targets = targets().await;
+        let sqlite_path = std::env::temp_dir().join(format!(
+            "auth-store-seaorm-bench-{}.db",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let targets = targets(&sqlite_path).await;
         let mut table = Vec::new();
         for target in &targets {
             table.push((target.name.clone(), measure(target, ops).await));
@@ -261,6 +261,10 @@ fn main() {
                     median / base.max(0.001)
                 );
             }
+        }
+        drop(targets);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_path.display()));
         }
     });
 }

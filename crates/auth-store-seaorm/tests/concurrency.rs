@@ -93,6 +93,7 @@ async fn registrations_of_one_email(db: Db) {
     for store in stores {
         store.close().await.unwrap();
     }
+    common::remove_sqlite_file(&url);
 }
 
 async fn grants_of_different_types(db: Db) {
@@ -132,6 +133,7 @@ async fn grants_of_different_types(db: Db) {
     for store in stores {
         store.close().await.unwrap();
     }
+    common::remove_sqlite_file(&url);
 }
 
 async fn stamps_across_pools(db: Db) {
@@ -152,6 +154,10 @@ async fn stamps_across_pools(db: Db) {
     let expected: Vec<u64> = (1..=RACERS as u64).collect();
     assert_eq!(stamps, expected, "{db:?}: 50 bumps, 50 distinct stamps");
     assert_eq!(backends[0].user_stamp(&id).await.unwrap(), RACERS as u64);
+    for backend in backends {
+        backend.close().await.unwrap();
+    }
+    common::remove_sqlite_file(&url);
 }
 
 macro_rules! on_every_database {

@@ -14,7 +14,7 @@ async fn store_suite(db: Db) {
     let store = SeaOrmAuthStore::connect(&url).await.expect("connect");
     store_conformance(&store).await;
     store.close().await.expect("close");
-    remove_sqlite_file(&url);
+    common::remove_sqlite_file(&url);
 }
 
 async fn session_suite(db: Db) {
@@ -22,15 +22,7 @@ async fn session_suite(db: Db) {
     let sessions = SeaOrmSessionBackend::connect(&url).await.expect("connect");
     session_conformance(&sessions).await;
     sessions.close().await.expect("close");
-    remove_sqlite_file(&url);
-}
-
-fn remove_sqlite_file(url: &str) {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{path}{suffix}"));
-        }
-    }
+    common::remove_sqlite_file(&url);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

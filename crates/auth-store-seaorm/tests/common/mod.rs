@@ -91,6 +91,16 @@ pub async fn store(db: Db) -> Option<SeaOrmAuthStore> {
     )
 }
 
+/// Removes the file of a `sqlite://` URL (and its WAL files); nothing for
+/// other URLs.
+pub fn remove_sqlite_file(url: &str) {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+}
+
 /// A fresh id fragment.
 pub fn fresh() -> String {
     uuid::Uuid::new_v4().simple().to_string()
