@@ -282,3 +282,79 @@ async fn schema_created_by_racing_processes_mysql() {
         .await
         .unwrap();
 }
+
+/// A pool of ONE connection serves 32 concurrent registrations, grants and
+/// session writes: no call holds a connection while it waits for another
+/// (the Python original's store deadlocks its pool that way).
+async fn one_connection_pool(db: Db) {
+    let Some(url) = common::url(db) else { return };
+    // The application's own connection: for SQLite it asks for the file to
+    // be created itself.
+    let app_url = if db == Db::SqliteFile {
+        format!("{url}?mode=rwc")
+    } else {
+        url.clone()
+    };
+    let mut options = auth_store_seaorm::sea_orm::ConnectOptions::new(app_url);
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(20))
+        .sqlx_logging(false);
+    let conn = Database::connect(options).await.unwrap();
+    let store = SeaOrmAuthStore::new(conn.clone());
+    let sessions = SeaOrmSessionBackend::new(conn.clone());
+    let calls = (0..32).map(|i| {
+        let (store, sessions) = (&store, &sessions);
+        async move {
+            let id = format!("local:{}", common::fresh());
+            let email = format!("{}@example.com", common::fresh());
+            store
+                .create_user(
+                    NewUser::new(&id)
+                        .with_password_hash(hash())
+                        .with_link("local", &email),
+                )
+                .await?;
+            store
+                .update_claims(&id, ClaimChange::Set(Claim::new("n", i.to_string())))
+                .await?;
+            let key = auth_core::SessionToken::generate().key();
+            let user = store.get_user(&id).await?.ok_or(StoreError::NotFound)?;
+            let record = auth_core::SessionRecord::new(auth_core::Principal::for_user(&user), 0);
+            sessions
+                .save(&key, &record, std::time::Duration::from_secs(60))
+                .await
+                .map_err(|e| StoreError::backend("save", e))?;
+            sessions
+                .bump_user_stamp(&id)
+                .await
+                .map_err(|e| StoreError::backend("bump", e))?;
+            Ok::<_, StoreError>(())
+        }
+    });
+    let started = std::time::Instant::now();
+    for result in join_all(calls).await {
+        if let Err(error) = result {
+            panic!(
+                "{db:?}: a call on a one-connection pool failed: {}",
+                common::chain(&error)
+            );
+        }
+    }
+    // Far below the acquire timeout: nothing waited for a connection held
+    // by a waiter.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "{db:?}: {:?}",
+        started.elapsed()
+    );
+    conn.close().await.unwrap();
+    common::remove_sqlite_file(&url);
+}
+
+on_every_database!(one_connection_pool:
+    one_connection_pool_serves_concurrent_calls_sqlite_file => Db::SqliteFile,
+    one_connection_pool_serves_concurrent_calls_postgres => Db::Postgres,
+    one_connection_pool_serves_concurrent_calls_mysql => Db::Mysql,
+);
