@@ -32,6 +32,24 @@ impl LiveAuth {
         HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("x=; Max-Age=0"))
     }
 
+    /// Makes `response` a sign-out: clears the session cookie and asks the
+    /// browser to drop this site's cached pages and storage
+    /// (`Clear-Site-Data: "cache", "storage"`), so nothing of the signed-out
+    /// user stays readable in this browser. Cookies are not cleared
+    /// wholesale: the app's other cookies are not ours to delete.
+    pub fn mark_signed_out(&self, response: &mut axum::response::Response) {
+        let headers = response.headers_mut();
+        headers.insert(http::header::SET_COOKIE, self.clear_cookie());
+        headers.insert(
+            http::header::HeaderName::from_static("clear-site-data"),
+            HeaderValue::from_static("\"cache\", \"storage\""),
+        );
+        headers.insert(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+    }
+
     fn attributes(&self) -> &'static str {
         if self.inner.cookie.secure {
             "Path=/; HttpOnly; SameSite=Lax; Secure"

@@ -63,12 +63,12 @@ impl Code {
 }
 
 /// A parsed form: the first value of each field.
-struct Form(HashMap<String, String>);
+pub(crate) struct Form(pub(crate) HashMap<String, String>);
 
 impl Form {
     /// Parses an `application/x-www-form-urlencoded` body; other content
     /// types are `None` (answered with 415).
-    fn parse(headers: &HeaderMap, body: &Bytes) -> Option<Self> {
+    pub(crate) fn parse(headers: &HeaderMap, body: &Bytes) -> Option<Self> {
         let content_type = headers.get(CONTENT_TYPE)?.to_str().ok()?;
         let essence = content_type.split(';').next()?.trim();
         if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
@@ -248,9 +248,7 @@ pub(crate) async fn revoke(
                 return auth.fail(&parts.headers, &form, Code::Unknown);
             }
             let mut response = see_other(auth.next_path(&form));
-            response
-                .headers_mut()
-                .insert(SET_COOKIE, auth.clear_cookie());
+            auth.mark_signed_out(&mut response);
             response
         }
         Err(error) => {

@@ -514,6 +514,10 @@ async fn revoke_signs_this_session_out() {
     assert_eq!(location(&response), "/login_local");
     let cleared = response.headers()[header::SET_COOKIE].to_str().unwrap();
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    assert_eq!(
+        response.headers()["clear-site-data"],
+        "\"cache\", \"storage\""
+    );
     assert_eq!(whoami(&app.router, &session).await, "anonymous");
     // Again, and anonymously: harmless.
     let response = form(

@@ -181,10 +181,7 @@ async fn sign_out_everywhere(_: SameOrigin, _: RequireUser, auth: Auth) -> Respo
 
 fn signed_out(auth: &Auth) -> Response {
     let mut response = Redirect::to("/login_local").into_response();
-    response.headers_mut().insert(
-        axum::http::header::SET_COOKIE,
-        auth.live_auth().clear_cookie(),
-    );
+    auth.live_auth().mark_signed_out(&mut response);
     response
 }
 

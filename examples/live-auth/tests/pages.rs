@@ -130,6 +130,13 @@ async fn the_buttons_change_the_claims_and_sign_out() {
 
     let (_, headers, _) = send(&demo.router, post("/live/sign-out", Some(&cookie), "")).await;
     assert_eq!(headers[header::LOCATION], "/login_local");
+    assert_eq!(headers["clear-site-data"], "\"cache\", \"storage\"");
+    assert!(
+        headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     let (status, _, _) = send(&demo.router, get("/live", Some(&cookie))).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "signed out");
 }
