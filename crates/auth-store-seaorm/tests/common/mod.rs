@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+use auth_core::{Claim, NewUser, PasswordHash};
 use auth_store_seaorm::SeaOrmAuthStore;
 
 /// The environment variable naming the PostgreSQL test server.
@@ -116,4 +117,19 @@ pub fn chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     out
+}
+
+/// A fresh user id and a registration of it: an email, a claim, a password
+/// hash and a `local` link.
+pub fn user(tag: &str) -> (String, NewUser) {
+    let id = format!("local:{tag}-{}", fresh());
+    let email = format!("{}@example.com", id.replace(':', "-"));
+    let new = NewUser::new(&id)
+        .with_email(&email)
+        .with_claims(vec![Claim::new("role", "admin")])
+        .with_password_hash(PasswordHash::new(
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        ))
+        .with_link("local", &email);
+    (id, new)
 }
