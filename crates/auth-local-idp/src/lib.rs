@@ -8,7 +8,7 @@
 //! | [`Argon2Hasher`] | Argon2id PHC hashes on the blocking pool, bounded in concurrency, with re-hashing of old parameters |
 //! | [`TokenIssuer`] | HS256 (or RS256) JWTs with a pinned algorithm, issuer, audience and expiry |
 //! | [`Throttle`], [`MemoryThrottle`] | at most N attempts per key per window, in bounded memory |
-//! | [`PasswordPolicy`], [`PasswordRule`] | what a new password must satisfy |
+//! | [`PasswordPolicy`], [`PasswordRule`], [`CommonPasswords`] | what a new password must satisfy: 8 to 1,024 bytes, not one of the 10,000 most common |
 //! | [`normalize_email`] | the one email rule applied before every lookup |
 //!
 //! Secrets (passwords, hashes, keys, tokens) never appear in `Debug` output
@@ -71,6 +71,7 @@
 //! # Ok(()) }
 //! ```
 
+mod common;
 mod email;
 mod error;
 mod hasher;
@@ -81,6 +82,7 @@ mod registration;
 mod throttle;
 mod token;
 
+pub use common::CommonPasswords;
 pub use email::{MAX_EMAIL_LEN, normalize_email};
 pub use error::{ConfigError, LocalIdpError};
 pub use hasher::{
@@ -96,7 +98,7 @@ pub use registration::{MAX_NAME_LEN, Registration};
 pub use throttle::{MemoryThrottle, Throttle, ThrottleDecision, ThrottleError};
 pub use token::{
     DEFAULT_ISSUER, DEFAULT_LEEWAY, DEFAULT_TOKEN_TTL, IdToken, MAX_TOKEN_LEN, MIN_SECRET_LEN,
-    REGISTERED_CLAIMS, TokenError, TokenIssuer, TokenIssuerBuilder,
+    REFUSED_HEADERS, REGISTERED_CLAIMS, TokenError, TokenIssuer, TokenIssuerBuilder,
 };
 
 /// The JWT crate this one's API exposes ([`TokenIssuer::jwks`]), so users

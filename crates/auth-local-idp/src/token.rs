@@ -28,6 +28,14 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 /// The claims the issuer sets itself; caller claims may not use these names.
 pub const REGISTERED_CLAIMS: [&str; 7] = ["iss", "sub", "aud", "iat", "exp", "nbf", "jti"];
+/// Header fields refused on sight: each either names or embeds a key
+/// (`jwk`, `jku`, `x5u`, `x5c`) or demands extensions this issuer does not
+/// implement (`crit`). The key is fixed by configuration; `kid` is kept as
+/// data and never used to pick a key or a path.
+pub const REFUSED_HEADERS: [&str; 5] = ["jwk", "jku", "x5u", "x5c", "crit"];
+/// Time claims that, when present, must be whole non-negative numbers; a
+/// string such as `"9999999999"` is malformed.
+const TIME_CLAIMS: [&str; 3] = ["exp", "nbf", "iat"];
 
 /// Why a token was not issued or did not verify.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +49,11 @@ pub enum TokenError {
     /// than the one this issuer uses.
     #[error("the token's algorithm is not accepted")]
     Algorithm,
+    /// The header carries a field that points at or embeds a key or
+    /// demands extensions (`jwk`, `jku`, `x5u`, `x5c`, `crit`): refused
+    /// whatever its value, since this issuer's key is fixed (RFC 8725).
+    #[error("the token's header carries the `{0}` field, which is refused")]
+    Header(&'static str),
     /// The signature does not match the header and payload.
     #[error("the token's signature does not verify")]
     Signature,
@@ -407,22 +420,47 @@ impl TokenIssuer {
             return Err(TokenError::Malformed);
         }
         self.check_header(token)?;
-        jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &self.validation)
-            .map(|data| IdToken {
-                claims: data.claims,
-            })
-            .map_err(|e| TokenError::from_jwt(&e))
+        let claims =
+            jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &self.validation)
+                .map_err(|e| TokenError::from_jwt(&e))?
+                .claims;
+        // The JWT crate reads a time claim it cannot parse as absent; an
+        // absent `nbf` is allowed, so `"nbf": "..."` would pass. Refuse any
+        // time claim that is not a plain integer.
+        if TIME_CLAIMS
+            .iter()
+            .any(|name| claims.get(*name).is_some_and(|v| v.as_u64().is_none()))
+            // `iss` and `sub` are single strings (RFC 7519 4.1.1, 4.1.2); the
+            // crate also takes a list for `iss`.
+            || ["iss", "sub"]
+                .iter()
+                .any(|name| !claims.get(*name).is_some_and(Value::is_string))
+        {
+            return Err(TokenError::Malformed);
+        }
+        Ok(IdToken { claims })
     }
 
-    /// Reads the header's `alg` before anything else, so `none` and
-    /// unknown algorithms are named as such rather than as malformed JSON.
+    /// Reads the header before anything else: exactly three segments, no
+    /// refused field ([`REFUSED_HEADERS`]), and the pinned `alg`, so `none`
+    /// and unknown algorithms are named as such rather than as malformed
+    /// JSON.
     fn check_header(&self, token: &str) -> Result<(), TokenError> {
+        if token.split('.').count() != 3 {
+            return Err(TokenError::Malformed);
+        }
         let encoded = token.split('.').next().unwrap_or_default();
         let bytes = URL_SAFE_NO_PAD
             .decode(encoded)
             .map_err(|_| TokenError::Malformed)?;
         let header: Map<String, Value> =
             serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)?;
+        if let Some(field) = REFUSED_HEADERS
+            .iter()
+            .find(|field| header.contains_key(**field))
+        {
+            return Err(TokenError::Header(field));
+        }
         match header.get("alg").and_then(Value::as_str) {
             Some(alg) if alg == self.algorithm() => Ok(()),
             Some(_) => Err(TokenError::Algorithm),
