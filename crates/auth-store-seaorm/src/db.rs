@@ -240,6 +240,9 @@ fn numbered_placeholders(sql: &str) -> String {
 
 /// Pool settings per URL scheme.
 fn connect_options(url: &str) -> Result<ConnectOptions, Error> {
+    // Parsed here first because the driver's own message for a malformed
+    // URL quotes the whole URL, password included.
+    url::Url::parse(url).map_err(Error::InvalidUrl)?;
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
@@ -313,18 +316,22 @@ mod tests {
     }
 
     #[test]
-    fn unknown_schemes_are_refused() {
-        for url in [
-            "",
-            "redis://127.0.0.1",
-            "sqlite",
-            "file:///x.db",
-            "mssql://h/db",
-        ] {
+    fn unknown_schemes_and_malformed_urls_are_refused() {
+        for url in ["redis://127.0.0.1", "file:///x.db", "mssql://h/db"] {
             assert!(
                 matches!(connect_options(url), Err(Error::UnsupportedUrl)),
                 "{url}"
             );
+        }
+        for url in [
+            "",
+            "sqlite",
+            "local-auth.db",
+            "postgres://u:secret@host:port/db",
+        ] {
+            let error = connect_options(url).unwrap_err();
+            assert!(matches!(error, Error::InvalidUrl(_)), "{url}: {error}");
+            assert!(!format!("{error} {error:?}").contains("secret"));
         }
     }
 }

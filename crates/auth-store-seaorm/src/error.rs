@@ -25,6 +25,10 @@ pub enum Error {
         "unsupported database URL: expected sqlite:, postgres: or mysql: with its cargo feature enabled"
     )]
     UnsupportedUrl,
+    /// The URL does not parse. The URL itself is left out of the message:
+    /// it may hold a password.
+    #[error("the database URL is malformed")]
+    InvalidUrl(#[source] url::ParseError),
     /// The database failed while the crate was doing `context`.
     #[error("database error while {context}")]
     Database {
@@ -55,7 +59,9 @@ impl From<Error> for StoreError {
     fn from(error: Error) -> Self {
         match error {
             Error::Database { context, source } => StoreError::backend(context, source),
-            Error::UnsupportedUrl => StoreError::backend("opening the database", error),
+            Error::UnsupportedUrl | Error::InvalidUrl(_) => {
+                StoreError::backend("opening the database", error)
+            }
             Error::Json(_) | Error::Shape { .. } => StoreError::corrupt("a stored column", error),
         }
     }
@@ -65,7 +71,9 @@ impl From<Error> for SessionError {
     fn from(error: Error) -> Self {
         match error {
             Error::Database { context, source } => SessionError::backend(context, source),
-            Error::UnsupportedUrl => SessionError::backend("opening the database", error),
+            Error::UnsupportedUrl | Error::InvalidUrl(_) => {
+                SessionError::backend("opening the database", error)
+            }
             Error::Json(_) | Error::Shape { .. } => SessionError::Corrupt(Box::new(error)),
         }
     }

@@ -121,18 +121,25 @@ async fn relative_sqlite_url_is_created_in_the_working_directory() {
 
 #[tokio::test]
 async fn bad_urls_and_unreachable_servers_are_typed_errors() {
-    for url in [
-        "",
-        "redis://127.0.0.1:6379",
-        "mssql://h/db",
-        "local-auth.db",
-    ] {
+    for url in ["redis://127.0.0.1:6379", "mssql://h/db"] {
         let error = SeaOrmAuthStore::connect(url).await.unwrap_err();
         assert!(matches!(error, Error::UnsupportedUrl), "{url}: {error}");
+    }
+    // A malformed URL is refused without quoting it: it may hold a password.
+    for url in [
+        "",
+        "local-auth.db",
+        "postgres://ada:s3cr3t@127.0.0.1:port/test",
+    ] {
+        let error = SeaOrmAuthStore::connect(url).await.unwrap_err();
+        assert!(matches!(error, Error::InvalidUrl(_)), "{url}: {error}");
+        let shown = format!("{} {error:?}", common::chain(&error));
+        assert!(!shown.contains("s3cr3t"), "{shown}");
     }
     // Nothing listens on port 1.
     for url in [
         "postgres://postgres@127.0.0.1:1/test",
+        "postgresql://postgres@127.0.0.1:1/test",
         "mysql://root@127.0.0.1:1/test",
     ] {
         let error = SeaOrmAuthStore::connect(url).await.unwrap_err();
