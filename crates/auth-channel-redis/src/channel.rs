@@ -13,6 +13,7 @@ use fred::clients::Client;
 use fred::interfaces::{ClientInterface, ClientLike, EventInterface, PubsubInterface};
 use fred::types::Builder;
 use fred::types::config::{Config, ReconnectPolicy};
+use socket2::TcpKeepalive;
 use tokio::task::JoinHandle;
 
 use crate::config::{Names, RedisChannelBuilder, redact_url};
@@ -195,6 +196,16 @@ fn client(settings: &RedisChannelBuilder) -> Result<Client, RedisChannelError> {
         .with_connection_config(|connection| {
             connection.connection_timeout = timeout;
             connection.internal_command_timeout = timeout;
+            // Small messages: send each at once.
+            connection.tcp.nodelay = Some(true);
+            // The subscriber connection is quiet for long stretches; let the
+            // OS notice one that died without a FIN (a network partition),
+            // so it is reconnected and the tabs resynced.
+            connection.tcp.keepalive = Some(
+                TcpKeepalive::new()
+                    .with_time(KEEPALIVE_IDLE)
+                    .with_interval(KEEPALIVE_INTERVAL),
+            );
         })
         .with_performance_config(|performance| {
             performance.default_command_timeout = timeout;
@@ -205,6 +216,11 @@ fn client(settings: &RedisChannelBuilder) -> Result<Client, RedisChannelError> {
         .build()
         .map_err(RedisChannelError::Connect)
 }
+
+/// Idle time before the first TCP keepalive probe.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+/// Time between unanswered keepalive probes.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 
 fn millis(duration: Duration) -> u32 {
     u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)

@@ -70,6 +70,10 @@
 //!   [`AuthEvent::Resync`](auth_core::AuthEvent::Resync), after the
 //!   subscription is back, so their tabs refetch the authoritative state and
 //!   miss nothing published afterwards.
+//! - **A connection that dies silently** (no FIN or RST reaches the process,
+//!   e.g. a network partition) is noticed by TCP keepalive: probes after
+//!   30 s of silence, every 10 s, as many as the OS allows (9 on Linux);
+//!   then it reconnects and resyncs as above.
 //! - **When the local fan-out falls behind** the received messages (more
 //!   than the message buffer waiting), the overflow is dropped and local
 //!   subscribers get a resync too.

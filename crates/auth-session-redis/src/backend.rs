@@ -50,6 +50,7 @@ impl RedisSessionBackend {
             .with_connection_config(|connection| {
                 connection.connection_timeout = timeout;
                 connection.internal_command_timeout = timeout;
+                connection.tcp.nodelay = Some(true);
             })
             .with_performance_config(|performance| {
                 performance.default_command_timeout = timeout;
