@@ -212,3 +212,46 @@ async fn dropping_the_channel_closes_its_connections_and_ends_local_streams() {
     }
     raw.quit().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_flood_ends_in_the_latest_state_or_a_resync_never_a_stale_one() {
+    let Some(url) = redis_url() else { return };
+    let prefix = fresh_prefix();
+    // A one-message buffer, so a flood can overflow it.
+    let channel = auth_channel_redis::RedisAuthChannel::builder(url.as_str())
+        .with_prefix(prefix.as_str())
+        .with_message_buffer(1)
+        .connect()
+        .await
+        .unwrap();
+    let mut tab = channel.subscribe("local:1").await.unwrap();
+    let raw = raw_client(&url).await;
+    let pipeline = raw.pipeline();
+    let topic = format!("{prefix}:user:local:1");
+    for i in 0..2_000 {
+        let event = AuthEvent::update_claims(vec![Claim::new("n", i.to_string())]);
+        let text = auth_channel_redis::wire::encode(&event, "flood").unwrap();
+        let _: () = auth_channel_redis::fred::interfaces::PubsubInterface::publish(
+            &pipeline,
+            topic.as_str(),
+            text,
+        )
+        .await
+        .unwrap();
+    }
+    let _: Vec<i64> = pipeline.all().await.unwrap();
+
+    let mut last = None;
+    while let Some(event) = next_within(&mut tab, Duration::from_millis(500)).await {
+        last = Some(event);
+    }
+    let latest = AuthEvent::update_claims(vec![Claim::new("n", "1999")]);
+    match last {
+        Some(AuthEvent::Resync) => {
+            assert!(channel.resyncs() > 0 || channel.dropped_messages() > 0);
+        }
+        Some(event) => assert_eq!(event, latest, "the tab ended on a stale state"),
+        None => panic!("the flood delivered nothing"),
+    }
+    raw.quit().await.unwrap();
+}
