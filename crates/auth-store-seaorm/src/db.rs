@@ -44,7 +44,11 @@ impl fmt::Debug for Db {
 impl Db {
     /// Opens a pool for `url`; the pool is closed by [`Db::close`].
     pub(crate) async fn open(url: &str) -> Result<Self, Error> {
-        let options = connect_options(url)?;
+        Self::open_with(connect_options(url)?).await
+    }
+
+    /// Opens a pool with `options`; the pool is closed by [`Db::close`].
+    pub(crate) async fn open_with(options: ConnectOptions) -> Result<Self, Error> {
         let conn = sea_orm::Database::connect(options)
             .await
             .map_err(Error::db("connecting to the database"))?;
@@ -238,8 +242,30 @@ fn numbered_placeholders(sql: &str) -> String {
     out
 }
 
-/// Pool settings per URL scheme.
-fn connect_options(url: &str) -> Result<ConnectOptions, Error> {
+/// The pool settings [`SeaOrmAuthStore::connect`](crate::SeaOrmAuthStore::connect)
+/// uses for `url`, to adjust and pass to
+/// [`connect_with`](crate::SeaOrmAuthStore::connect_with):
+///
+/// - every database: no statement logging, a 5 s connect and 10 s acquire
+///   timeout;
+/// - PostgreSQL, MySQL/MariaDB: up to 10 connections, each pinged before it
+///   is handed out (a restarted server is used again at once);
+/// - a SQLite file: created if missing, WAL mode, `synchronous = NORMAL`, a
+///   10 s busy timeout, up to 4 connections;
+/// - SQLite in memory: exactly one connection, never closed while the pool
+///   lives (the database lives as long as it).
+///
+/// ```
+/// use auth_store_seaorm::{SeaOrmAuthStore, connect_options};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), auth_store_seaorm::Error> {
+/// let mut options = connect_options("sqlite::memory:")?;
+/// options.acquire_timeout(std::time::Duration::from_secs(3));
+/// let store = SeaOrmAuthStore::connect_with(options).await?;
+/// assert!(store.owns_connection());
+/// # Ok(()) }
+/// ```
+pub fn connect_options(url: &str) -> Result<ConnectOptions, Error> {
     // Parsed here first because the driver's own message for a malformed
     // URL quotes the whole URL, password included.
     url::Url::parse(url).map_err(Error::InvalidUrl)?;
@@ -257,12 +283,12 @@ fn connect_options(url: &str) -> Result<ConnectOptions, Error> {
         if !cfg!(feature = "postgres") {
             return Err(Error::UnsupportedUrl);
         }
-        options.max_connections(16);
+        options.max_connections(10);
     } else if url.starts_with("mysql:") {
         if !cfg!(feature = "mysql") {
             return Err(Error::UnsupportedUrl);
         }
-        options.max_connections(16);
+        options.max_connections(10);
     } else {
         return Err(Error::UnsupportedUrl);
     }

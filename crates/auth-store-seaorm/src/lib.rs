@@ -64,7 +64,7 @@ pub mod entity;
 #[cfg(feature = "migration")]
 pub mod migration;
 
-pub use db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL};
+pub use db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, connect_options};
 pub use error::Error;
 pub use schema::{
     CREDENTIALS_TABLE, PROVIDER_LINKS_TABLE, SESSIONS_TABLE, USER_STAMPS_TABLE, USERS_TABLE,

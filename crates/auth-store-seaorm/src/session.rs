@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use auth_core::{SessionBackend, SessionError, SessionKey, SessionRecord, validate_user_id};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, QueryResult};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, QueryResult};
 
 use crate::db::{Db, finish, retry};
 use crate::error::{Error, session_db, session_error_is_transient};
@@ -94,6 +94,12 @@ impl SeaOrmSessionBackend {
     /// [`close`](Self::close) closes it.
     pub async fn connect(url: &str) -> Result<Self, Error> {
         Ok(Self::on(Arc::new(Db::open(url).await?)))
+    }
+
+    /// Opens a pool with `options` (see [`connect_options`](crate::connect_options));
+    /// [`close`](Self::close) closes it.
+    pub async fn connect_with(options: ConnectOptions) -> Result<Self, Error> {
+        Ok(Self::on(Arc::new(Db::open_with(options).await?)))
     }
 
     /// A backend on a connection the application already has;

@@ -19,11 +19,23 @@ use futures_util::future::join_all;
 
 const RACERS: usize = 50;
 
+/// The options of one "process": this crate's, with at most 4 connections
+/// (an in-memory database keeps its single one), so that tests running in
+/// parallel stay well within the servers' connection limits.
+fn small_pool(url: &str) -> auth_store_seaorm::sea_orm::ConnectOptions {
+    let mut options = auth_store_seaorm::connect_options(url).expect("options");
+    if !url.contains(":memory:") {
+        options.max_connections(4);
+    }
+    options
+}
+
 /// Several pools on one database, as several processes would have.
 async fn pools(url: &str, n: usize) -> Vec<SeaOrmAuthStore> {
     let mut stores = Vec::new();
     for _ in 0..n {
-        stores.push(SeaOrmAuthStore::connect(url).await.expect("connect"));
+        let store = SeaOrmAuthStore::connect_with(small_pool(url)).await;
+        stores.push(store.expect("connect"));
     }
     stores
 }
@@ -141,7 +153,11 @@ async fn stamps_across_pools(db: Db) {
     let n = if db == Db::SqliteMemory { 1 } else { 3 };
     let mut backends = Vec::new();
     for _ in 0..n {
-        backends.push(SeaOrmSessionBackend::connect(&url).await.unwrap());
+        backends.push(
+            SeaOrmSessionBackend::connect_with(small_pool(&url))
+                .await
+                .unwrap(),
+        );
     }
     let id = format!("local:{}", common::fresh());
     let bumps = (0..RACERS).map(|i| backends[i % n].bump_user_stamp(&id));

@@ -14,7 +14,7 @@ use auth_core::{
     AuthStore, ClaimChange, NewUser, PasswordHash, ProviderLink, StoreError, UserRecord,
     UserUpdate, validate_claims, validate_link_key, validate_user_id,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection};
 
 use crate::codec::{encode_claims, encode_extras};
 use crate::db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Db, retry};
@@ -75,6 +75,16 @@ impl SeaOrmAuthStore {
     pub async fn connect(url: &str) -> Result<Self, Error> {
         Ok(Self {
             db: Arc::new(Db::open(url).await?),
+        })
+    }
+
+    /// Opens a pool with `options` (start from
+    /// [`connect_options`](crate::connect_options) to keep this crate's
+    /// SQLite settings); the store owns it and [`close`](Self::close) closes
+    /// it.
+    pub async fn connect_with(options: ConnectOptions) -> Result<Self, Error> {
+        Ok(Self {
+            db: Arc::new(Db::open_with(options).await?),
         })
     }
 
