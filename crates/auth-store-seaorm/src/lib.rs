@@ -7,6 +7,7 @@
 //! | [`SeaOrmSessionBackend`] | a [`SessionBackend`](auth_core::SessionBackend): sessions that survive restarts |
 //! | [`migration::Migrator`] | the same schema as SeaORM migrations (feature `migration`) |
 //! | [`entity`] | SeaORM entities of the five tables |
+//! | [`connect_options`] | the pool settings `connect` uses, to tune for `connect_with` |
 //! | [`Error`] | what connecting and schema creation can fail with |
 //!
 //! A URL picks the database: `sqlite://./local-auth.db` (the default,
