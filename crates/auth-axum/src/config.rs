@@ -86,8 +86,12 @@ pub(crate) struct Inner {
     #[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
     pub(crate) registration_claims: BTreeSet<String>,
     pub(crate) session_check_every: std::time::Duration,
+    #[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+    pub(crate) trusted_proxies: BTreeSet<std::net::IpAddr>,
     #[cfg(feature = "local-idp")]
     pub(crate) local_idp: Option<Arc<auth_local_idp::LocalIdP>>,
+    #[cfg(feature = "local-idp")]
+    pub(crate) verify_token_throttle: Arc<dyn auth_local_idp::Throttle>,
 }
 
 /// The configured adapter: cheap to clone, shared by the layer, the
@@ -128,8 +132,11 @@ impl LiveAuth {
             session: SessionConfig::default(),
             registration_claims: BTreeSet::new(),
             session_check_every: std::time::Duration::from_secs(30),
+            trusted_proxies: BTreeSet::new(),
             #[cfg(feature = "local-idp")]
             local_idp: None,
+            #[cfg(feature = "local-idp")]
+            verify_token_throttle: None,
         }
     }
 
@@ -184,8 +191,11 @@ pub struct LiveAuthBuilder {
     session: SessionConfig,
     registration_claims: BTreeSet<String>,
     session_check_every: std::time::Duration,
+    trusted_proxies: BTreeSet<std::net::IpAddr>,
     #[cfg(feature = "local-idp")]
     local_idp: Option<Arc<auth_local_idp::LocalIdP>>,
+    #[cfg(feature = "local-idp")]
+    verify_token_throttle: Option<Arc<dyn auth_local_idp::Throttle>>,
 }
 
 impl LiveAuthBuilder {
@@ -194,6 +204,35 @@ impl LiveAuthBuilder {
     #[cfg(feature = "local-idp")]
     pub fn with_local_idp(mut self, idp: Arc<auth_local_idp::LocalIdP>) -> Self {
         self.local_idp = Some(idp);
+        self
+    }
+
+    /// Throttles `POST {prefix}/local/verify-token` per client address.
+    /// Default: a [`MemoryThrottle`](auth_local_idp::MemoryThrottle) of 60
+    /// calls per address per minute. A refused call answers 429 with a
+    /// JSON body and `Retry-After`; pass a shared throttle (such as a Redis
+    /// one) so all workers count together.
+    #[cfg(feature = "local-idp")]
+    pub fn with_verify_token_throttle(
+        mut self,
+        throttle: Arc<dyn auth_local_idp::Throttle>,
+    ) -> Self {
+        self.verify_token_throttle = Some(throttle);
+        self
+    }
+
+    /// The reverse proxies whose `X-Forwarded-For` is believed (none by
+    /// default). The client address, which login and `verify-token`
+    /// throttle on, is the connection's peer (from axum's `ConnectInfo`);
+    /// only when that peer is one of these proxies is `X-Forwarded-For`
+    /// read, right to left, and its first address that is not a trusted
+    /// proxy taken. Without this setting the header is ignored, so a client
+    /// cannot pick the address it is counted under.
+    pub fn with_trusted_proxies<I>(mut self, proxies: I) -> Self
+    where
+        I: IntoIterator<Item = std::net::IpAddr>,
+    {
+        self.trusted_proxies = proxies.into_iter().collect();
         self
     }
 
@@ -320,8 +359,16 @@ impl LiveAuthBuilder {
                 cookie_name,
                 registration_claims: self.registration_claims,
                 session_check_every: self.session_check_every,
+                trusted_proxies: self.trusted_proxies,
                 #[cfg(feature = "local-idp")]
                 local_idp: self.local_idp,
+                #[cfg(feature = "local-idp")]
+                verify_token_throttle: self.verify_token_throttle.unwrap_or_else(|| {
+                    Arc::new(auth_local_idp::MemoryThrottle::new(
+                        60,
+                        std::time::Duration::from_secs(60),
+                    ))
+                }),
             }),
         })
     }

@@ -1,18 +1,19 @@
 //! The five `/local/*` routes of the local identity provider.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::collections::{BTreeSet, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
-use std::sync::Arc;
-
-use auth_core::{AuthError, Claim, Principal};
-use auth_local_idp::{LocalIdP, LocalIdpError, Registration};
+use auth_core::{AuthError, Claim, Principal, SessionKey};
+use auth_local_idp::{
+    IdToken, LocalIdP, LocalIdpError, Registration, SESSION_CLAIM, ThrottleDecision,
+};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, VARY};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Value, json};
 
@@ -22,6 +23,13 @@ use crate::redirect::{safe_path, same_host_referer, with_error};
 
 /// Largest form body accepted, in bytes.
 pub(crate) const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// Largest `verify-token` body accepted, in bytes (a token is at most
+/// [`auth_local_idp::MAX_TOKEN_LEN`]; JSON escaping may double it).
+const MAX_VERIFY_BYTES: usize = 64 * 1024;
+
+/// Most `X-Forwarded-For` entries walked; a longer chain is cut there.
+const MAX_FORWARDED_HOPS: usize = 32;
 
 /// Lifetime of the token `POST /local/token` issues.
 const TOKEN_TTL: Duration = Duration::from_secs(600);
@@ -164,11 +172,60 @@ impl LiveAuth {
     }
 }
 
-/// Reads the client address the server recorded, if it did.
-fn client(headers_ext: &http::Extensions) -> Option<std::net::IpAddr> {
-    headers_ext
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
+impl LiveAuth {
+    /// The client address the throttles count: the connection's peer (from
+    /// axum's `ConnectInfo`; `None` when the server does not record it),
+    /// or, only when that peer is a trusted proxy, the right-most
+    /// `X-Forwarded-For` entry that is not one.
+    fn client(&self, parts: &http::request::Parts) -> Option<IpAddr> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip())?;
+        Some(client_address(
+            peer,
+            &parts.headers,
+            &self.inner.trusted_proxies,
+        ))
+    }
+}
+
+/// See [`LiveAuth::client`]. Walking right to left, each entry was added by
+/// the hop after it; the first entry not added by a trusted proxy is where
+/// the trusted chain starts, so it is the client. An entry that is not an
+/// address stops the walk at the last address vouched for.
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &BTreeSet<IpAddr>) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.contains(&ip.to_canonical());
+    let mut current = peer.to_canonical();
+    if !is_trusted(current) {
+        return current;
+    }
+    let mut hops = 0;
+    for value in headers.get_all("x-forwarded-for").iter().rev() {
+        let Ok(value) = value.to_str() else {
+            return current;
+        };
+        for entry in value.rsplit(',') {
+            hops += 1;
+            let Some(ip) = parse_hop(entry.trim()) else {
+                return current;
+            };
+            if !is_trusted(ip) || hops >= MAX_FORWARDED_HOPS {
+                return ip;
+            }
+            current = ip;
+        }
+    }
+    current
+}
+
+/// One `X-Forwarded-For` entry: an address, optionally with a port.
+fn parse_hop(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
+        .map(|ip| ip.to_canonical())
 }
 
 /// `POST {prefix}/local/register`.
@@ -211,7 +268,7 @@ pub(crate) async fn login(
     let (Some(email), Some(password)) = (form.get("email"), form.get("password")) else {
         return auth.fail(&parts.headers, &form, Code::Missing);
     };
-    let verified = match client(&parts.extensions) {
+    let verified = match auth.client(&parts) {
         Some(addr) => idp.verify_credentials_from(addr, email, password).await,
         None => idp.verify_credentials(email, password).await,
     };
@@ -279,12 +336,14 @@ pub(crate) async fn token(State(auth): State<LiveAuth>, headers: HeaderMap) -> R
     if !found.principal().is_authenticated() {
         return json_status(StatusCode::UNAUTHORIZED, json!({"error": "unauthorized"}));
     }
-    let issued = idp
-        .issue_for_principal(found.principal(), Some(TOKEN_TTL))
-        .and_then(|token| {
-            let decoded = idp.verify_id_token(&token)?;
-            Ok((token, decoded))
-        });
+    let issued = match found.session() {
+        Some(key) => idp.issue_for_session(found.principal(), key.as_str(), Some(TOKEN_TTL)),
+        None => idp.issue_for_principal(found.principal(), Some(TOKEN_TTL)),
+    };
+    let issued = issued.and_then(|token| {
+        let decoded = idp.verify_id_token(&token)?;
+        Ok((token, decoded))
+    });
     match issued {
         Ok((token, decoded)) => json_status(
             StatusCode::OK,
@@ -301,9 +360,39 @@ pub(crate) async fn token(State(auth): State<LiveAuth>, headers: HeaderMap) -> R
 }
 
 /// `POST {prefix}/local/verify-token` with `{"token": "..."}`.
-pub(crate) async fn verify_token(State(auth): State<LiveAuth>, body: Bytes) -> Response {
+///
+/// Throttled per client address (429 with `Retry-After` past the limit). A
+/// token carrying `sid` is valid only while that session is live and
+/// belongs to the token's subject.
+pub(crate) async fn verify_token(
+    State(auth): State<LiveAuth>,
+    request: http::Request<axum::body::Body>,
+) -> Response {
     let Some(idp) = auth.inner.local_idp.clone() else {
         return StatusCode::NOT_FOUND.into_response();
+    };
+    let (parts, body) = request.into_parts();
+    // Without a recorded address every caller shares one count: the route
+    // stays throttled rather than open.
+    let key = auth
+        .client(&parts)
+        .map_or_else(|| "verify:unknown".to_owned(), |ip| format!("verify:{ip}"));
+    match auth.inner.verify_token_throttle.attempt(&key).await {
+        Ok(ThrottleDecision::Allowed { .. }) => {}
+        Ok(ThrottleDecision::Refused { retry_after }) => return too_many(retry_after),
+        Err(error) => {
+            tracing::error!(%error, "the verify-token throttle failed");
+            return json_status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "unavailable"}),
+            );
+        }
+    }
+    let Ok(body) = axum::body::to_bytes(body, MAX_VERIFY_BYTES).await else {
+        return json_status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"error": "payload_too_large"}),
+        );
     };
     let token = serde_json::from_slice::<Value>(&body)
         .ok()
@@ -311,16 +400,67 @@ pub(crate) async fn verify_token(State(auth): State<LiveAuth>, body: Bytes) -> R
     let Some(token) = token else {
         return json_status(StatusCode::BAD_REQUEST, json!({"error": "bad_request"}));
     };
-    match idp.verify_id_token(&token) {
-        Ok(decoded) => json_status(
+    let decoded = match idp.verify_id_token(&token) {
+        Ok(decoded) => decoded,
+        Err(error) => {
+            tracing::debug!(%error, "token refused");
+            return json_status(StatusCode::OK, json!({"valid": false}));
+        }
+    };
+    match auth.session_holds(&decoded).await {
+        Ok(true) => json_status(
             StatusCode::OK,
             json!({"valid": true, "decoded": decoded.claims()}),
         ),
-        Err(error) => {
-            tracing::debug!(%error, "token refused");
+        Ok(false) => {
+            tracing::debug!("token refused: its session is gone");
             json_status(StatusCode::OK, json!({"valid": false}))
         }
+        Err(error) => {
+            tracing::error!(%error, "session could not be loaded");
+            json_status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "unavailable"}),
+            )
+        }
     }
+}
+
+impl LiveAuth {
+    /// Whether a verified token's session (its `sid`) is still live and
+    /// still the token subject's. A token without `sid` (machine to
+    /// machine, from `LocalIdP::issue_id_token`) has no session to lose.
+    /// Peeking does not count as activity, so checking a token never keeps
+    /// an idle session alive.
+    async fn session_holds(&self, token: &IdToken) -> Result<bool, auth_core::SessionError> {
+        let Some(sid) = token.claim(SESSION_CLAIM) else {
+            return Ok(true);
+        };
+        let Some(key) = sid.as_str().and_then(|sid| SessionKey::parse(sid).ok()) else {
+            return Ok(false);
+        };
+        Ok(self
+            .sessions()
+            .peek(&key)
+            .await?
+            .is_some_and(|active| active.record.user_id() == Some(token.subject())))
+    }
+}
+
+/// 429 with a JSON body and `Retry-After` in whole seconds (at least 1).
+fn too_many(retry_after: Duration) -> Response {
+    let seconds = retry_after
+        .as_secs()
+        .saturating_add(u64::from(retry_after.subsec_nanos() > 0))
+        .max(1);
+    let mut response = json_status(
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({"error": "throttled", "retry_after": seconds}),
+    );
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    response
 }
 
 fn json_status(status: StatusCode, body: Value) -> Response {

@@ -4,8 +4,17 @@
 
 mod common;
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_axum::auth_local_idp::{
+    Argon2Hasher, LocalIdP, MemoryThrottle, SESSION_CLAIM, TokenIssuer,
+};
+use auth_core::memory::MemoryStore;
 use axum::Router;
 use axum::body::{Body, to_bytes};
+use axum::extract::ConnectInfo;
 use common::{app, app_with};
 use http::{Request, Response, StatusCode, header};
 use serde_json::Value;
@@ -541,4 +550,415 @@ async fn concurrent_registrations_of_one_email_create_one_account() {
         .filter(|r| location(r) == "/?error=exists")
         .count();
     assert_eq!((created, exists), (1, 19));
+}
+
+// ---- token, throttle and enumeration hardening -------------------------
+
+/// A POST as it arrives from `peer` (what axum's `ConnectInfo` records).
+async fn post_from(
+    router: &Router,
+    peer: &str,
+    path: &str,
+    body: String,
+    headers: &[(&str, &str)],
+) -> Response<Body> {
+    let mut request = Request::post(path).header(header::HOST, "app.example");
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+    {
+        request = request.header(header::CONTENT_TYPE, "application/json");
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut request = request.body(Body::from(body)).unwrap();
+    let ip: IpAddr = peer.parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::new(ip, 40_000)));
+    router.clone().oneshot(request).await.unwrap()
+}
+
+async fn verify_from(
+    router: &Router,
+    peer: &str,
+    token: &str,
+    xff: Option<&str>,
+) -> Response<Body> {
+    let headers: Vec<(&str, &str)> = xff.map(|v| ("x-forwarded-for", v)).into_iter().collect();
+    post_from(
+        router,
+        peer,
+        "/auth/local/verify-token",
+        serde_json::json!({"token": token}).to_string(),
+        &headers,
+    )
+    .await
+}
+
+async fn verify(router: &Router, token: &str) -> Value {
+    json(verify_from(router, "192.0.2.10", token, None).await).await
+}
+
+/// The test app's issuer, for tokens the app did not hand out.
+fn machine_issuer() -> TokenIssuer {
+    TokenIssuer::hs256(common::SECRET).build().unwrap()
+}
+
+fn no_store(response: &Response<Body>) -> bool {
+    response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .map(|v| v.to_str().unwrap())
+        == Some("no-store")
+}
+
+#[tokio::test]
+async fn a_session_token_carries_sid_and_dies_with_its_session() {
+    let app = app();
+    let session = register_ada(&app.router).await;
+    let issued = token_for(&app.router, &session).await;
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let sid = issued["decoded"][SESSION_CLAIM]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The sid is the session's stored key (a hash), not the cookie value.
+    assert_eq!(sid.len(), 64);
+    assert!(!session.contains(&sid));
+    assert_eq!(verify(&app.router, &token).await["valid"], true);
+
+    // Signed out through the revoke route: the token goes with it.
+    let response = form(
+        &app.router,
+        "/auth/local/revoke",
+        &[],
+        &[("cookie", &session)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        verify(&app.router, &token).await,
+        serde_json::json!({"valid": false})
+    );
+}
+
+#[tokio::test]
+async fn a_token_whose_session_was_revoked_or_expired_is_invalid() {
+    let app = app_with(|builder| {
+        builder.with_session_config(
+            auth_core::SessionConfig::new()
+                .with_touch_interval(Duration::from_secs(1))
+                .with_idle_timeout(Duration::from_secs(3)),
+        )
+    });
+    // Revoked from elsewhere (an admin, another tab): the session key is
+    // deleted from the backend.
+    let session = register_ada(&app.router).await;
+    let token = token_for(&app.router, &session).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(verify(&app.router, &token).await["valid"], true);
+    let decoded = machine_issuer().verify(&token).unwrap();
+    let sid = decoded.claim(SESSION_CLAIM).unwrap().as_str().unwrap();
+    let key = auth_core::SessionKey::parse(sid).unwrap();
+    assert!(app.auth.sessions().sign_out(&key).await.unwrap());
+    assert_eq!(verify(&app.router, &token).await["valid"], false);
+
+    // Expired: past the idle timeout, with only token checks in between
+    // (they do not count as activity).
+    let login = form(
+        &app.router,
+        "/auth/local/login",
+        &[
+            ("email", "ada@example.com"),
+            ("password", "correct horse battery"),
+        ],
+        &[],
+    )
+    .await;
+    let session = cookie(&login);
+    let token = token_for(&app.router, &session).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(verify(&app.router, &token).await["valid"], true);
+    // Token checks in between do not count as activity.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(verify(&app.router, &token).await["valid"], true);
+    tokio::time::sleep(Duration::from_millis(3600)).await;
+    assert_eq!(verify(&app.router, &token).await["valid"], false);
+}
+
+#[tokio::test]
+async fn tokens_without_sid_keep_working_and_forged_sids_do_not() {
+    let app = app();
+    let issuer = machine_issuer();
+    let machine = issuer
+        .issue("service:backup", &serde_json::Map::new(), None)
+        .unwrap();
+    let verified = verify(&app.router, &machine).await;
+    assert_eq!(verified["valid"], true);
+    assert_eq!(verified["decoded"]["sub"], "service:backup");
+
+    // Another user's live session named in a token for someone else.
+    let session = register_ada(&app.router).await;
+    let ada = token_for(&app.router, &session).await;
+    let ada_sid = ada["decoded"][SESSION_CLAIM].clone();
+    for sid in [
+        ada_sid,
+        serde_json::json!("0".repeat(64)),
+        serde_json::json!("not a key"),
+        serde_json::json!(""),
+        serde_json::json!(42),
+        serde_json::json!(null),
+        serde_json::json!(["a"]),
+    ] {
+        let mut claims = serde_json::Map::new();
+        claims.insert(SESSION_CLAIM.into(), sid.clone());
+        let token = issuer.issue("local:someone-else", &claims, None).unwrap();
+        assert_eq!(
+            verify(&app.router, &token).await,
+            serde_json::json!({"valid": false}),
+            "sid {sid}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn verify_token_is_throttled_per_client_with_429_and_retry_after() {
+    let app = app_with(|builder| {
+        builder
+            .with_verify_token_throttle(Arc::new(MemoryThrottle::new(3, Duration::from_secs(60))))
+    });
+    for _ in 0..3 {
+        let response = verify_from(&app.router, "198.51.100.7", "a.b.c", None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(no_store(&response));
+    }
+    let refused = verify_from(&app.router, "198.51.100.7", "a.b.c", None).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(no_store(&refused));
+    let retry: u64 = refused.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body = json(refused).await;
+    assert_eq!(body["error"], "throttled");
+    assert_eq!(body["retry_after"], retry);
+    // Another client is counted apart.
+    let other = verify_from(&app.router, "198.51.100.8", "a.b.c", None).await;
+    assert_eq!(other.status(), StatusCode::OK);
+    // IPv4-mapped IPv6 is the same client.
+    let mapped = verify_from(&app.router, "::ffff:198.51.100.7", "a.b.c", None).await;
+    assert_eq!(mapped.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let app = app_with(|builder| {
+        builder
+            .with_verify_token_throttle(Arc::new(MemoryThrottle::new(3, Duration::from_secs(60))))
+    });
+    let spoofs = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"];
+    let mut statuses = Vec::new();
+    for spoof in spoofs {
+        let response = verify_from(&app.router, "198.51.100.20", "a.b.c", Some(spoof)).await;
+        statuses.push(response.status());
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS
+        ],
+        "every attempt counted under the real peer"
+    );
+}
+
+#[tokio::test]
+async fn forwarded_for_from_a_trusted_proxy_names_the_client() {
+    let proxy: IpAddr = "192.0.2.254".parse().unwrap();
+    let inner_proxy: IpAddr = "192.0.2.253".parse().unwrap();
+    let app = app_with(|builder| {
+        builder
+            .with_trusted_proxies([proxy, inner_proxy])
+            .with_verify_token_throttle(Arc::new(MemoryThrottle::new(2, Duration::from_secs(60))))
+    });
+    let status = |response: Response<Body>| response.status();
+    // Two calls for client A through the proxy use up A's allowance...
+    for _ in 0..2 {
+        let response = verify_from(&app.router, "192.0.2.254", "a.b.c", Some("203.0.113.50")).await;
+        assert_eq!(status(response), StatusCode::OK);
+    }
+    let response = verify_from(&app.router, "192.0.2.254", "a.b.c", Some("203.0.113.50")).await;
+    assert_eq!(status(response), StatusCode::TOO_MANY_REQUESTS);
+    // ...not the proxy's, nor client B's.
+    let response = verify_from(&app.router, "192.0.2.254", "a.b.c", Some("203.0.113.51")).await;
+    assert_eq!(status(response), StatusCode::OK);
+    // A client that prepends a fake entry is still counted as itself: the
+    // right-most untrusted entry wins, through a chain of trusted proxies.
+    let response = verify_from(
+        &app.router,
+        "192.0.2.254",
+        "a.b.c",
+        Some("198.51.100.99, 203.0.113.50, 192.0.2.253"),
+    )
+    .await;
+    assert_eq!(status(response), StatusCode::TOO_MANY_REQUESTS);
+    // Garbage in the header stops the walk at the proxy: counted under it,
+    // and it still has its own allowance.
+    let response = verify_from(&app.router, "192.0.2.254", "a.b.c", Some("not-an-ip")).await;
+    assert_eq!(status(response), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn token_routes_send_no_store_on_every_answer() {
+    let app = app();
+    let anonymous = post(
+        &app.router,
+        "/auth/local/token",
+        "application/json",
+        "",
+        &[],
+    )
+    .await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert!(no_store(&anonymous));
+    let session = register_ada(&app.router).await;
+    let issued = post(
+        &app.router,
+        "/auth/local/token",
+        "application/json",
+        "",
+        &[("cookie", &session)],
+    )
+    .await;
+    assert_eq!(issued.status(), StatusCode::OK);
+    assert!(no_store(&issued));
+    for body in ["{", r#"{"token":"a.b.c"}"#] {
+        let response = post(
+            &app.router,
+            "/auth/local/verify-token",
+            "application/json",
+            body,
+            &[],
+        )
+        .await;
+        assert!(response.status().is_client_error() || response.status() == StatusCode::OK);
+        assert!(no_store(&response), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn hostile_tokens_at_the_route_are_invalid_never_5xx() {
+    let app = app();
+    let huge = "a".repeat(20_000);
+    let cases = [
+        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4In0.",
+        "eyJhbGciOiJOT05FIn0.eyJzdWIiOiJ4In0.",
+        "eyJhbGciOiJIUzI1NiIsImprdSI6Imh0dHA6Ly94In0.e30.AAAA",
+        huge.as_str(),
+        "\u{0}.\u{0}.\u{0}",
+    ];
+    for token in cases {
+        let response = verify_from(&app.router, "192.0.2.30", token, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "{token:.40}");
+        assert_eq!(json(response).await, serde_json::json!({"valid": false}));
+    }
+    // A body past the limit is refused before parsing, with 413.
+    let big = serde_json::json!({"token": "a".repeat(100_000)}).to_string();
+    let response = post_from(
+        &app.router,
+        "192.0.2.31",
+        "/auth/local/verify-token",
+        big,
+        &[],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// A provider whose hasher the test can read, over its own store.
+fn counted_idp() -> Arc<LocalIdP> {
+    let hasher = Argon2Hasher::builder()
+        .with_params(64, 1, 1)
+        .build()
+        .unwrap();
+    Arc::new(
+        LocalIdP::builder(Arc::new(MemoryStore::new()), machine_issuer())
+            .with_hasher(hasher)
+            .build()
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn unknown_account_and_wrong_password_are_identical_and_cost_one_argon2_each() {
+    let idp = counted_idp();
+    let app = app_with({
+        let idp = idp.clone();
+        move |builder| builder.with_local_idp(idp)
+    });
+    idp.create_user(auth_axum::auth_local_idp::Registration::new(
+        "grace@example.com",
+        "correct horse battery",
+    ))
+    .await
+    .unwrap();
+    idp.warm_up().await.unwrap();
+
+    let attempt = |email: &'static str| {
+        let router = app.router.clone();
+        async move {
+            let body =
+                serde_urlencoded::to_string([("email", email), ("password", "wrong password!")])
+                    .unwrap();
+            post_from(
+                &router,
+                "192.0.2.40",
+                "/auth/local/login",
+                body,
+                &[("content-type", "application/x-www-form-urlencoded")],
+            )
+            .await
+        }
+    };
+    let mut answers = Vec::new();
+    for email in [
+        "grace@example.com",
+        "nobody@example.com",
+        "GRACE@example.com ",
+    ] {
+        let before = idp.hasher().stats().verifications;
+        let response = attempt(email).await;
+        let after = idp.hasher().stats().verifications;
+        assert_eq!(
+            after - before,
+            1,
+            "{email}: exactly one Argon2 verification"
+        );
+        let status = response.status();
+        let mut headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+            .collect();
+        headers.sort();
+        let body = to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        answers.push((status, headers, body));
+    }
+    assert_eq!(answers[0].0, StatusCode::SEE_OTHER);
+    assert!(answers[0].1.iter().all(|(name, _)| name != "set-cookie"));
+    assert_eq!(answers[0], answers[1], "wrong password vs unknown account");
+    assert_eq!(
+        answers[0], answers[2],
+        "wrong password vs the same account, other spelling"
+    );
 }

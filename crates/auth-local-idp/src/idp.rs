@@ -28,6 +28,10 @@ pub const ISSUER_VAR: &str = "LOCAL_IDP_ISSUER";
 /// The optional environment variable overriding the audience.
 pub const AUDIENCE_VAR: &str = "LOCAL_IDP_AUDIENCE";
 
+/// The claim naming the session a token was issued for; see
+/// [`LocalIdP::issue_for_session`].
+pub const SESSION_CLAIM: &str = "sid";
+
 /// Default attempts per normalised email per window.
 pub const DEFAULT_EMAIL_LIMIT: u32 = 10;
 /// Default attempts per client address per window (higher: many people
@@ -233,6 +237,32 @@ impl LocalIdP {
         principal: &Principal,
         ttl: Option<Duration>,
     ) -> Result<String, LocalIdpError> {
+        self.principal_token(principal, None, ttl)
+    }
+
+    /// [`LocalIdP::issue_for_principal`] for a principal signed in through a
+    /// session: the token also carries the session's id as `sid`
+    /// ([`SESSION_CLAIM`]), so a verifier that knows the sessions (the axum
+    /// adapter's `verify-token` route) can refuse it once that session is
+    /// signed out, revoked or expired. `sid` must be 1 to 128 bytes.
+    pub fn issue_for_session(
+        &self,
+        principal: &Principal,
+        sid: &str,
+        ttl: Option<Duration>,
+    ) -> Result<String, LocalIdpError> {
+        if sid.is_empty() || sid.len() > 128 {
+            return Err(InvalidInput::new("the session id must be 1 to 128 bytes").into());
+        }
+        self.principal_token(principal, Some(sid), ttl)
+    }
+
+    fn principal_token(
+        &self,
+        principal: &Principal,
+        sid: Option<&str>,
+        ttl: Option<Duration>,
+    ) -> Result<String, LocalIdpError> {
         let user_id = principal
             .user_id()
             .filter(|_| principal.is_authenticated())
@@ -244,6 +274,9 @@ impl LocalIdP {
         let list = serde_json::to_value(principal.claims())
             .map_err(|_| InvalidInput::new("claims cannot be encoded"))?;
         claims.insert("claims".into(), list);
+        if let Some(sid) = sid {
+            claims.insert(SESSION_CLAIM.into(), Value::from(sid));
+        }
         self.issue_id_token(user_id, &claims, ttl)
     }
 

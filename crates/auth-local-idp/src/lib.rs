@@ -91,7 +91,7 @@ pub use hasher::{
 };
 pub use idp::{
     AUDIENCE_VAR, DEFAULT_ADDRESS_LIMIT, DEFAULT_EMAIL_LIMIT, DEFAULT_THROTTLE_WINDOW, ISSUER_VAR,
-    LocalIdP, LocalIdpBuilder, PROVIDER, SECRET_VAR,
+    LocalIdP, LocalIdpBuilder, PROVIDER, SECRET_VAR, SESSION_CLAIM,
 };
 pub use policy::{PasswordPolicy, PasswordRule};
 pub use registration::{MAX_NAME_LEN, Registration};
