@@ -352,17 +352,28 @@ async fn a_tab_on_one_worker_follows_actions_made_through_another() {
     assert_eq!(frame["type"], "navigate", "{frame}");
     assert_eq!(frame["to"], "/login_local", "{frame}");
 
-    // Each worker held two Redis connections for the channel (plus one for
-    // sessions), whatever it served.
-    let list: String = redis_client
-        .client_list::<String, String>(None, None)
-        .await
-        .expect("CLIENT LIST");
-    let named = list
-        .lines()
-        .filter(|line| line.contains(&format!("name={prefix}:")))
-        .count();
-    assert_eq!(named, 4, "two named channel connections per worker");
+    // Each worker holds two Redis connections for the channel (plus one
+    // for sessions), whatever it serves. Worker B has no tab to tell when
+    // its subscriber is back, so wait for it.
+    let started = Instant::now();
+    loop {
+        let list: String = redis_client
+            .client_list::<String, String>(None, None)
+            .await
+            .expect("CLIENT LIST");
+        let named: Vec<&str> = list
+            .lines()
+            .filter(|line| line.contains(&format!("name={prefix}:")))
+            .collect();
+        if named.len() == 4 {
+            break;
+        }
+        assert!(
+            named.len() < 4 && started.elapsed() < FRAME_WAIT,
+            "expected two named channel connections per worker: {named:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     a.assert_alive();
     b.assert_alive();
     let _ = redis_client.quit().await;
