@@ -378,3 +378,32 @@ async fn a_tab_on_one_worker_follows_actions_made_through_another() {
     b.assert_alive();
     let _ = redis_client.quit().await;
 }
+
+#[tokio::test]
+async fn an_unreachable_redis_refuses_to_start_and_no_redis_keeps_the_defaults() {
+    let closed = free_port();
+    let settings = live_auth::Settings::from_lookup(|name| match name {
+        "LOCAL_AUTH_DB" => Some("sqlite::memory:".to_owned()),
+        "REDIS_URL" => Some(format!("redis://{closed}")),
+        _ => None,
+    })
+    .expect("valid settings");
+    let started = Instant::now();
+    let result = live_auth::build(&settings).await;
+    assert!(
+        matches!(
+            result,
+            Err(live_auth::StartError::RedisSessions(_) | live_auth::StartError::RedisChannel(_))
+        ),
+        "expected a Redis start error, got {:?}",
+        result.err()
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let local = live_auth::Settings::from_lookup(|name| {
+        (name == "LOCAL_AUTH_DB").then(|| "sqlite::memory:".to_owned())
+    })
+    .expect("valid settings");
+    assert_eq!(local.redis_url, None);
+    assert!(live_auth::build(&local).await.is_ok());
+}
