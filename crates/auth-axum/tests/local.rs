@@ -962,3 +962,120 @@ async fn unknown_account_and_wrong_password_are_identical_and_cost_one_argon2_ea
         "wrong password vs the same account, other spelling"
     );
 }
+
+#[tokio::test]
+async fn registration_refuses_common_and_short_passwords_but_keeps_spaces() {
+    let app = app();
+    for password in ["Password1", "qwertyuiop", "ILOVEYOU", "1234567"] {
+        let response = form(
+            &app.router,
+            "/auth/local/register",
+            &[
+                ("email", "weak@example.com"),
+                ("password", password),
+                ("error_next", "/register"),
+            ],
+            &[],
+        )
+        .await;
+        assert_eq!(location(&response), "/register?error=invalid", "{password}");
+        assert!(response.headers().get(header::SET_COOKIE).is_none());
+    }
+    // Spaces around a password are part of it, over HTTP too.
+    let spaced = [
+        ("email", "spaces@example.com"),
+        ("password", "  plum crater violet  "),
+    ];
+    let response = form(&app.router, "/auth/local/register", &spaced, &[]).await;
+    assert!(response.headers().get(header::SET_COOKIE).is_some());
+    let trimmed = form(
+        &app.router,
+        "/auth/local/login",
+        &[
+            ("email", "spaces@example.com"),
+            ("password", "plum crater violet"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(location(&trimmed), "/?error=invalid");
+    let exact = form(&app.router, "/auth/local/login", &spaced, &[]).await;
+    assert!(exact.headers().get(header::SET_COOKIE).is_some());
+}
+
+/// An app whose provider allows 3 login attempts per client address.
+fn app_with_address_limit(
+    configure: impl FnOnce(auth_axum::LiveAuthBuilder) -> auth_axum::LiveAuthBuilder,
+) -> common::TestApp {
+    let hasher = Argon2Hasher::builder()
+        .with_params(64, 1, 1)
+        .build()
+        .unwrap();
+    let idp = LocalIdP::builder(Arc::new(MemoryStore::new()), machine_issuer())
+        .with_hasher(hasher)
+        .with_address_throttle(Arc::new(MemoryThrottle::new(3, Duration::from_secs(60))))
+        .build()
+        .unwrap();
+    app_with(move |builder| configure(builder.with_local_idp(Arc::new(idp))))
+}
+
+async fn login_from(router: &Router, peer: &str, email: &str, xff: &str) -> String {
+    let body =
+        serde_urlencoded::to_string([("email", email), ("password", "wrong password!")]).unwrap();
+    let response = post_from(
+        router,
+        peer,
+        "/auth/local/login",
+        body,
+        &[
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("x-forwarded-for", xff),
+        ],
+    )
+    .await;
+    location(&response).to_owned()
+}
+
+#[tokio::test]
+async fn login_counts_the_real_peer_despite_a_spoofed_forwarded_for() {
+    let app = app_with_address_limit(|builder| builder);
+    let mut outcomes = Vec::new();
+    for i in 0..5 {
+        // A new account and a new fake address each time: only the
+        // address throttle can stop this.
+        let email = format!("victim{i}@example.com");
+        let xff = format!("203.0.113.{i}");
+        outcomes.push(login_from(&app.router, "198.51.100.60", &email, &xff).await);
+    }
+    assert_eq!(
+        outcomes,
+        [
+            "/?error=invalid",
+            "/?error=invalid",
+            "/?error=invalid",
+            "/?error=throttled",
+            "/?error=throttled"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn login_behind_a_trusted_proxy_counts_each_forwarded_client() {
+    let proxy: IpAddr = "192.0.2.254".parse().unwrap();
+    let app = app_with_address_limit(|builder| builder.with_trusted_proxies([proxy]));
+    for i in 0..5 {
+        let email = format!("victim{i}@example.com");
+        let xff = format!("203.0.113.{i}");
+        assert_eq!(
+            login_from(&app.router, "192.0.2.254", &email, &xff).await,
+            "/?error=invalid",
+            "each client has its own count"
+        );
+    }
+    let mut outcomes = Vec::new();
+    for i in 0..4 {
+        let email = format!("other{i}@example.com");
+        outcomes.push(login_from(&app.router, "192.0.2.254", &email, "203.0.113.200").await);
+    }
+    assert_eq!(outcomes[3], "/?error=throttled");
+}
