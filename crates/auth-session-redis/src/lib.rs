@@ -42,6 +42,11 @@
 //! Session keys are the SHA-256 of the cookie token, never the token, so
 //! the keyspace hands out no live sessions. `Debug` shows the prefix only.
 //!
+//! A crate of its own rather than a feature of `auth-channel-redis`: one
+//! crate per backend, and the two are chosen separately (an app may keep
+//! sessions in SQL and send only live events through Redis, or the
+//! reverse). Both re-export the same `fred`.
+//!
 //! One Redis server (or primary), not a cluster: the scripts name keys they
 //! compute. Loopback or a private network only: no TLS feature of `fred`
 //! is enabled.
