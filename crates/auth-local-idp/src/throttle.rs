@@ -48,8 +48,8 @@ impl ThrottleError {
 /// windows: the first attempt opens a window of the configured length, the
 /// first N attempts in it are allowed, the rest refused until it ends.
 ///
-/// The contract for implementations (an in-memory one ships here; a Redis
-/// one is `INCR` plus `EXPIRE ... NX`):
+/// The contract for implementations (an in-memory one ships here; the
+/// `auth-throttle-redis` crate has a Redis one, shared by every worker):
 ///
 /// - `attempt` records one attempt and answers for it; keys are opaque
 ///   strings the caller builds (`email:...`, `addr:...`).
