@@ -39,8 +39,9 @@
 //! stale snapshots pass as fresh. They cost a few bytes per user who ever
 //! had a claim change.
 //!
-//! Session keys are the SHA-256 of the cookie token, never the token, so
-//! the keyspace hands out no live sessions. `Debug` shows the prefix only.
+//! Session keys are derived from the cookie token (a SHA-256, or an HMAC
+//! under the app's session secret), never the token itself, so the keyspace
+//! hands out no live sessions. `Debug` shows the prefix only.
 //!
 //! A crate of its own rather than a feature of `auth-channel-redis`: one
 //! crate per backend, and the two are chosen separately (an app may keep
