@@ -50,7 +50,7 @@ impl LiveAuth {
 
     /// The session token the request's cookie carries, if well formed.
     pub(crate) fn token_from(&self, headers: &HeaderMap) -> Option<SessionToken> {
-        cookie_values(headers, self.cookie_name()).find_map(SessionToken::parse)
+        session_token(headers, self.cookie_name())
     }
 
     /// Loads the request's session. A backend failure is an error: the
@@ -73,6 +73,12 @@ impl LiveAuth {
             session,
         })
     }
+}
+
+/// The first well-formed session token among the request's cookies named
+/// `name` (in header order); malformed values are skipped.
+pub(crate) fn session_token(headers: &HeaderMap, name: &str) -> Option<SessionToken> {
+    cookie_values(headers, name).find_map(SessionToken::parse)
 }
 
 /// Every value of the cookie `name` in the request's `Cookie` headers.
@@ -158,5 +164,27 @@ mod tests {
         let found: Vec<&str> = cookie_values(&headers, "live_auth").collect();
         assert_eq!(found, ["abc", "def"]);
         assert_eq!(cookie_values(&headers, "live").count(), 0);
+    }
+
+    #[test]
+    fn the_first_well_formed_token_wins() {
+        let good = "0123456789abcdef".repeat(4);
+        let other = "fedcba9876543210".repeat(4);
+        let mut headers = HeaderMap::new();
+        headers.append(
+            COOKIE,
+            format!(
+                "live_auth=short; live_auth={}; x={other}",
+                good.to_uppercase()
+            )
+            .parse()
+            .unwrap(),
+        );
+        headers.append(COOKIE, format!("live_auth=\"{good}\"").parse().unwrap());
+        headers.append(COOKIE, format!("live_auth={other}").parse().unwrap());
+        let found = session_token(&headers, "live_auth").map(|t| t.as_str().to_owned());
+        assert_eq!(found.as_deref(), Some(good.as_str()));
+        assert!(session_token(&headers, "x").is_some());
+        assert!(session_token(&headers, "live").is_none());
     }
 }

@@ -62,6 +62,8 @@ mod config;
 mod cookie;
 mod csrf;
 mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 mod guard;
 mod layer;
 mod live;
