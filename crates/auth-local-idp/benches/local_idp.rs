@@ -1,7 +1,8 @@
 //! Benchmarks of the local IdP: Argon2id hash and verify at the default
 //! parameters and at the Python original's, logins through the provider
-//! (right password, wrong password, unknown email, and 32 at once), and JWT
-//! issue + verify round trips.
+//! (right password, wrong password, unknown email, and 32 at once), JWT
+//! issue + verify round trips, and the password policy's common-password
+//! lookup.
 //!
 //! Run with `cargo bench -p auth-local-idp`.
 
@@ -11,7 +12,8 @@ use std::time::Duration;
 
 use auth_core::memory::MemoryStore;
 use auth_local_idp::{
-    Argon2Hasher, LocalIdP, MemoryThrottle, Registration, TokenIssuer, Verification,
+    Argon2Hasher, CommonPasswords, LocalIdP, MemoryThrottle, PasswordPolicy, Registration,
+    TokenIssuer, Verification,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Map, json};
@@ -153,9 +155,27 @@ fn jwt(c: &mut Criterion) {
     group.finish();
 }
 
+fn passwords(c: &mut Criterion) {
+    let mut group = c.benchmark_group("passwords");
+    group.throughput(Throughput::Elements(1));
+    // Load the list before measuring.
+    assert!(CommonPasswords::contains("password"));
+    group.bench_function("common_list_hit", |b| {
+        b.iter(|| assert!(CommonPasswords::contains(black_box("Password1"))));
+    });
+    group.bench_function("common_list_miss", |b| {
+        b.iter(|| assert!(!CommonPasswords::contains(black_box(PASSWORD))));
+    });
+    let policy = PasswordPolicy::new();
+    group.bench_function("policy_check_pass", |b| {
+        b.iter(|| policy.check(black_box(PASSWORD)).expect("passes"));
+    });
+    group.finish();
+}
+
 mod harness {
     #![allow(missing_docs)]
-    use super::{argon2, criterion_group, jwt, login};
-    criterion_group!(benches, argon2, login, jwt);
+    use super::{argon2, criterion_group, jwt, login, passwords};
+    criterion_group!(benches, argon2, login, jwt, passwords);
 }
 criterion_main!(harness::benches);
