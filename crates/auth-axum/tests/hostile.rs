@@ -1,0 +1,615 @@
+//! Hostile input against every `/auth/local/*` route and the live socket,
+//! over HTTP against the real adapter: each case asserts the documented
+//! answer, and no answer is ever a 5xx. JWT forgeries are in
+//! `hostile_tokens.rs`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_axum::auth_local_idp::MemoryThrottle;
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use common::{TestApp, app, app_with, serve, sign_in};
+use http::{Request, Response, StatusCode, header};
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tower::ServiceExt;
+
+const FORM: &str = "application/x-www-form-urlencoded";
+const FORM_ROUTES: [&str; 3] = [
+    "/auth/local/register",
+    "/auth/local/login",
+    "/auth/local/revoke",
+];
+
+/// A POST to `path`; fails the test on any 5xx.
+async fn post(
+    router: &Router,
+    path: &str,
+    content_type: Option<&str>,
+    body: impl Into<Body>,
+    headers: &[(&str, &str)],
+) -> Response<Body> {
+    let mut request = Request::post(path).header(header::HOST, "app.example");
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = router
+        .clone()
+        .oneshot(request.body(body.into()).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        !response.status().is_server_error(),
+        "{path} answered {}",
+        response.status()
+    );
+    response
+}
+
+async fn form(
+    router: &Router,
+    path: &str,
+    fields: &[(&str, &str)],
+    headers: &[(&str, &str)],
+) -> Response<Body> {
+    let body = serde_urlencoded::to_string(fields).unwrap();
+    post(router, path, Some(FORM), body, headers).await
+}
+
+fn location(response: &Response<Body>) -> Option<&str> {
+    response
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| std::str::from_utf8(v.as_bytes()).unwrap())
+}
+
+fn cookie(response: &Response<Body>) -> String {
+    let set = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn text(response: Response<Body>) -> String {
+    String::from_utf8(
+        to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap()
+}
+
+async fn whoami(router: &Router, cookie: &str) -> String {
+    let request = Request::get("/whoami")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    text(router.clone().oneshot(request).await.unwrap()).await
+}
+
+fn account(email: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("email", email),
+        ("password", "correct horse battery"),
+        ("name", "Ada"),
+    ]
+}
+
+async fn register(router: &Router, email: &str) -> String {
+    let response = form(router, "/auth/local/register", &account(email), &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    cookie(&response)
+}
+
+/// An app whose verify-token throttle never trips in these tests.
+fn roomy_app() -> TestApp {
+    app_with(|b| {
+        b.with_verify_token_throttle(Arc::new(MemoryThrottle::new(
+            100_000,
+            Duration::from_secs(60),
+        )))
+    })
+}
+
+// ---- CSRF: the Fetch Metadata + Origin decision table -------------------
+
+/// `(headers, allowed)`: the table in `auth_axum::same_origin`'s docs.
+const CSRF_TABLE: &[(&[(&str, &str)], bool)] = &[
+    (&[("sec-fetch-site", "same-origin")], true),
+    (&[("sec-fetch-site", "none")], true),
+    (&[("sec-fetch-site", "same-site")], false),
+    (&[("sec-fetch-site", "cross-site")], false),
+    (&[("sec-fetch-site", "SAME-ORIGIN")], false),
+    (&[("sec-fetch-site", "")], false),
+    (
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://app.example"),
+        ],
+        false,
+    ),
+    (
+        &[
+            ("sec-fetch-site", "same-site"),
+            ("origin", "http://app.example"),
+        ],
+        false,
+    ),
+    (&[("origin", "null")], false),
+    (&[("origin", "http://app.example")], true),
+    (&[("origin", "https://APP.EXAMPLE")], true),
+    (&[("origin", "http://evil.example")], false),
+    (&[("origin", "http://app.example:8443")], false),
+    (&[("origin", "http://app.example.evil.example")], false),
+    (&[("origin", "http://evil.example#app.example")], false),
+    (&[("origin", "file://")], false),
+    (&[("origin", "garbage")], false),
+    (&[], true),
+];
+
+fn has_vary(response: &Response<Body>) -> bool {
+    response
+        .headers()
+        .get(header::VARY)
+        .is_some_and(|v| v.to_str().unwrap().contains("Origin"))
+}
+
+#[tokio::test]
+async fn the_csrf_table_holds_on_every_form_route() {
+    let app = app();
+    for (i, (headers, allowed)) in CSRF_TABLE.iter().enumerate() {
+        for path in FORM_ROUTES {
+            let email = format!("csrf{i}@example.com");
+            let response = form(&app.router, path, &account(&email), headers).await;
+            let expected = if *allowed {
+                StatusCode::SEE_OTHER
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(response.status(), expected, "{path} {headers:?}");
+            assert!(has_vary(&response), "{path} {headers:?}: no Vary");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_csrf_table_holds_on_the_token_route() {
+    let app = app();
+    let session = register(&app.router, "token-csrf@example.com").await;
+    for (headers, allowed) in CSRF_TABLE {
+        let mut headers = headers.to_vec();
+        headers.push(("cookie", &session));
+        let response = post(&app.router, "/auth/local/token", None, "", &headers).await;
+        if *allowed {
+            assert_eq!(response.status(), StatusCode::OK, "{headers:?}");
+        } else {
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{headers:?}");
+            assert!(has_vary(&response), "{headers:?}: no Vary");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refused_cross_site_post_changes_nothing() {
+    let app = app();
+    let victim = register(&app.router, "victim@example.com").await;
+    let response = form(
+        &app.router,
+        "/auth/local/revoke",
+        &[],
+        &[("cookie", &victim), ("sec-fetch-site", "cross-site")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(whoami(&app.router, &victim).await, "Ada");
+    let response = form(
+        &app.router,
+        "/auth/local/register",
+        &account("planted@example.com"),
+        &[("origin", "null")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let again = form(
+        &app.router,
+        "/auth/local/register",
+        &account("planted@example.com"),
+        &[],
+    )
+    .await;
+    assert_eq!(location(&again), Some("/"), "no account was created");
+}
+
+// ---- redirect targets: `next` and `error_next` ---------------------------
+
+/// Paths on this site: followed as given.
+const SITE_PATHS: &[&str] = &[
+    "/",
+    "/live",
+    "/a/b?c=d&e=f#g",
+    "/@evil.example",
+    "/%2F%2Fevil.example",
+    "/%5Cevil.example",
+    "/%0d%0aSet-Cookie:%20x=1",
+    "/a:b",
+    "/..//evil.example",
+];
+
+/// Anything else: replaced by the fallback path.
+const FOREIGN: &[&str] = &[
+    "//evil.example",
+    "///evil.example",
+    "//user@evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "/a\\b",
+    "https://evil.example/",
+    "http:evil.example",
+    "http:/evil.example",
+    "HTTPS://evil.example",
+    "javascript:alert(1)",
+    "data:text/html,x",
+    "https://app.example@evil.example/",
+    "evil.example",
+    " /live",
+    "/live ",
+    "/\tevil",
+    "/\nevil",
+    "/a\r\nSet-Cookie: x=1",
+    "/\u{0}",
+    "/\u{7f}",
+    "/\u{3000}evil",
+    "\u{ff0f}\u{ff0f}evil.example",
+    "\u{2215}\u{2215}evil.example",
+];
+
+/// Non-ASCII look-alikes behind a real `/`: a path on this site (a URL
+/// parser reads only `/` and `\` as separators), sent as UTF-8 bytes.
+const LOOK_ALIKES: &[&str] = &[
+    "/\u{ff0f}evil.example",
+    "/\u{2215}evil.example",
+    "/\u{200b}",
+];
+
+fn over_long() -> String {
+    format!("/{}", "a".repeat(4096))
+}
+
+#[tokio::test]
+async fn next_is_followed_only_when_it_is_a_path_on_this_site() {
+    let app = app();
+    let long = over_long();
+    let foreign = FOREIGN.iter().copied().chain([long.as_str()]);
+    // Revoke without a session redirects to `next` (the same choice every
+    // successful form route makes).
+    for target in SITE_PATHS {
+        let response = form(&app.router, "/auth/local/revoke", &[("next", target)], &[]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), Some(*target), "{target:?}");
+    }
+    for target in foreign {
+        let response = form(&app.router, "/auth/local/revoke", &[("next", target)], &[]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), Some("/"), "{target:?}");
+    }
+    for target in LOOK_ALIKES {
+        let response = form(&app.router, "/auth/local/revoke", &[("next", target)], &[]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), Some(*target), "{target:?}");
+        let base = url::Url::parse("http://app.example/").unwrap();
+        let joined = base.join(target).unwrap();
+        assert_eq!(joined.origin(), base.origin(), "{target:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_successful_registration_follows_only_site_paths() {
+    let app = app();
+    for (i, (target, expected)) in [
+        ("/live", "/live"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let email = format!("next{i}@example.com");
+        let mut fields = account(&email);
+        fields.push(("next", target));
+        let response = form(&app.router, "/auth/local/register", &fields, &[]).await;
+        assert_eq!(location(&response), Some(expected), "{target:?}");
+    }
+}
+
+#[tokio::test]
+async fn error_next_is_followed_only_when_it_is_a_path_on_this_site() {
+    let app = app();
+    let long = over_long();
+    let foreign = FOREIGN.iter().copied().chain([long.as_str()]);
+    let missing = |target| vec![("email", "x@example.com"), ("error_next", target)];
+    for target in SITE_PATHS {
+        let response = form(&app.router, "/auth/local/login", &missing(target), &[]).await;
+        let got = location(&response).unwrap();
+        assert!(
+            got.starts_with(target.split('#').next().unwrap()) && got.contains("error=missing"),
+            "{target:?} -> {got}"
+        );
+    }
+    for target in foreign {
+        let response = form(&app.router, "/auth/local/login", &missing(target), &[]).await;
+        assert_eq!(location(&response), Some("/?error=missing"), "{target:?}");
+    }
+    // A foreign Referer is no fallback either.
+    let response = form(
+        &app.router,
+        "/auth/local/login",
+        &[("email", "x@example.com")],
+        &[("referer", "http://evil.example/login")],
+    )
+    .await;
+    assert_eq!(location(&response), Some("/?error=missing"));
+}
+
+// ---- bodies and content types -------------------------------------------
+
+#[tokio::test]
+async fn wrong_content_types_are_415_on_every_form_route() {
+    let app = app();
+    for path in FORM_ROUTES {
+        for content_type in [
+            None,
+            Some("application/json"),
+            Some("text/plain"),
+            Some("multipart/form-data; boundary=x"),
+            Some("application/x-www-form-urlencoded-evil"),
+            Some("application/xml"),
+            Some(""),
+        ] {
+            let response = post(&app.router, path, content_type, "email=a", &[]).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{path} {content_type:?}"
+            );
+        }
+        let charset = "application/x-www-form-urlencoded; charset=UTF-8";
+        let response = post(&app.router, path, Some(charset), "x=1", &[]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn oversized_and_garbage_bodies_never_fail_the_server() {
+    let app = app();
+    let big = format!("email=a%40b.c&password={}", "x".repeat(17 * 1024));
+    let many = "a=1&".repeat(4000);
+    let garbage: Vec<u8> = (0..=255u8).cycle().take(8 * 1024).collect();
+    for path in FORM_ROUTES {
+        let response = post(&app.router, path, Some(FORM), big.clone(), &[]).await;
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        for body in [
+            garbage.clone(),
+            many.clone().into_bytes(),
+            b"%%%&&&===%zz%0".to_vec(),
+            b"email=%00&password=%ff%fe".to_vec(),
+            vec![],
+        ] {
+            let response = post(&app.router, path, Some(FORM), body, &[]).await;
+            assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn verify_token_refuses_malformed_bodies() {
+    let app = roomy_app();
+    for body in [
+        "",
+        "token",
+        "{",
+        "[]",
+        "null",
+        r#"{"token": 42}"#,
+        r#"{"token": null}"#,
+        r#"{"token": ["a.b.c"]}"#,
+        r#"{"tokens": "a.b.c"}"#,
+    ] {
+        let path = "/auth/local/verify-token";
+        let response = post(&app.router, path, Some("application/json"), body, &[]).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+    }
+}
+
+// ---- the live WebSocket ---------------------------------------------------
+
+async fn upgrade_status(
+    addr: std::net::SocketAddr,
+    headers: &[(&'static str, &str)],
+) -> Option<u16> {
+    let mut request = format!("ws://{addr}/auth/live?page=live")
+        .into_client_request()
+        .unwrap();
+    for (name, value) in headers {
+        request.headers_mut().insert(*name, value.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok(_) => None,
+        Err(WsError::Http(response)) => Some(response.status().as_u16()),
+        Err(other) => panic!("expected an HTTP answer, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn cross_site_null_and_anonymous_upgrades_are_refused() {
+    let app = app();
+    let addr = serve(&app).await;
+    let (session, _) = sign_in(&app, "local:ws-hostile").await;
+    let own = format!("http://{addr}");
+    let other_port = format!("http://127.0.0.1:{}", addr.port().wrapping_add(1));
+    for (headers, expected) in [
+        (vec![("origin", "http://evil.example")], Some(403)),
+        (vec![("origin", "null")], Some(403)),
+        (vec![("origin", other_port.as_str())], Some(403)),
+        (vec![("sec-fetch-site", "cross-site")], Some(403)),
+        (
+            vec![("sec-fetch-site", "same-site"), ("origin", own.as_str())],
+            Some(403),
+        ),
+        (vec![("origin", own.as_str())], None),
+    ] {
+        let mut headers = headers;
+        headers.push(("cookie", session.as_str()));
+        assert_eq!(
+            upgrade_status(addr, &headers).await,
+            expected,
+            "{headers:?}"
+        );
+    }
+    assert_eq!(upgrade_status(addr, &[("origin", &own)]).await, Some(401));
+    let forged = format!("{}=forged", app.auth.cookie_name());
+    assert_eq!(
+        upgrade_status(addr, &[("origin", &own), ("cookie", &forged)]).await,
+        Some(401)
+    );
+}
+
+// ---- session fixation and replay ------------------------------------------
+
+#[tokio::test]
+async fn a_planted_cookie_is_never_promoted_by_sign_in() {
+    let app = app();
+    register(&app.router, "fixed@example.com").await;
+    let name = app.auth.cookie_name();
+    let chosen = format!("{name}={}", "ab".repeat(32));
+    let (attacker, _) = sign_in(&app, "local:mallory").await;
+    for planted in [chosen, attacker] {
+        let mut fields = account("fixed@example.com");
+        fields.push(("next", "/live"));
+        let response = form(
+            &app.router,
+            "/auth/local/login",
+            &fields,
+            &[("cookie", &planted)],
+        )
+        .await;
+        assert_eq!(location(&response), Some("/live"));
+        let fresh = cookie(&response);
+        assert_ne!(fresh, planted);
+        assert_eq!(whoami(&app.router, &fresh).await, "Ada");
+        assert_eq!(whoami(&app.router, &planted).await, "anonymous");
+    }
+}
+
+#[tokio::test]
+async fn after_sign_out_the_old_cookie_and_token_are_dead() {
+    let app = roomy_app();
+    let session = register(&app.router, "replay@example.com").await;
+    let response = post(
+        &app.router,
+        "/auth/local/token",
+        None,
+        "",
+        &[("cookie", &session)],
+    )
+    .await;
+    let issued: Value = serde_json::from_str(&text(response).await).unwrap();
+    let token = issued["token"].as_str().unwrap().to_owned();
+    assert!(issued["decoded"]["sid"].is_string(), "{issued}");
+    let check = serde_json::json!({ "token": token }).to_string();
+    let verify = async || {
+        let path = "/auth/local/verify-token";
+        let response = post(
+            &app.router,
+            path,
+            Some("application/json"),
+            check.clone(),
+            &[],
+        )
+        .await;
+        serde_json::from_str::<Value>(&text(response).await).unwrap()["valid"].clone()
+    };
+    assert_eq!(verify().await, Value::Bool(true));
+
+    let response = form(
+        &app.router,
+        "/auth/local/revoke",
+        &[],
+        &[("cookie", &session)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(response.headers().contains_key("clear-site-data"));
+    assert_eq!(whoami(&app.router, &session).await, "anonymous");
+    assert_eq!(verify().await, Value::Bool(false));
+    // Replaying the dead cookie on every route is harmless.
+    let again = form(
+        &app.router,
+        "/auth/local/revoke",
+        &[],
+        &[("cookie", &session)],
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let response = post(
+        &app.router,
+        "/auth/local/token",
+        None,
+        "",
+        &[("cookie", &session)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+// ---- mass assignment on registration --------------------------------------
+
+const SMUGGLED: &[(&str, &str)] = &[
+    ("role", "admin"),
+    ("email_verified", "on"),
+    ("claims", "role=admin"),
+    ("claims[role]", "admin"),
+    ("user_id", "local:admin"),
+    ("id", "local:admin"),
+    ("sub", "local:admin"),
+    ("admin", "true"),
+    ("sid", "00"),
+    ("iss", "evil"),
+];
+
+async fn decoded_after_registering(app: &TestApp, email: &str) -> Value {
+    let mut fields = account(email);
+    fields.extend(SMUGGLED);
+    let response = form(&app.router, "/auth/local/register", &fields, &[]).await;
+    let session = cookie(&response);
+    let path = "/auth/local/token";
+    let response = post(&app.router, path, None, "", &[("cookie", &session)]).await;
+    let body: Value = serde_json::from_str(&text(response).await).unwrap();
+    body["decoded"].clone()
+}
+
+#[tokio::test]
+async fn registration_ignores_every_field_it_does_not_allowlist() {
+    let app = app();
+    let decoded = decoded_after_registering(&app, "mass@example.com").await;
+    assert_eq!(decoded["claims"], serde_json::json!([]), "{decoded}");
+    assert_ne!(decoded["sub"], "local:admin");
+    assert_ne!(decoded["iss"], "evil");
+    assert_ne!(decoded["sid"], "00");
+
+    let app = app_with(|b| b.with_registration_claims(["role"]));
+    let decoded = decoded_after_registering(&app, "mass2@example.com").await;
+    assert_eq!(
+        decoded["claims"],
+        serde_json::json!([{"type": "role", "value": "admin"}]),
+        "only the allowlisted claim is taken"
+    );
+}
