@@ -68,7 +68,7 @@ const SINGLE_LOGINS: usize = 10;
 // as 32 real clients would. From one address, the default address throttle
 // (50 attempts per 15 minutes, not reset by a success) would refuse the run
 // from the 51st login on; this keeps each address within it.
-const _: () = assert!(SINGLE_LOGINS + 3 * STORM_LOGINS_EACH <= DEFAULT_ADDRESS_LIMIT as usize);
+const _: () = assert!(SINGLE_LOGINS + 4 * STORM_LOGINS_EACH <= DEFAULT_ADDRESS_LIMIT as usize);
 /// The paced probe (c): connections, and one `GET /live` per connection
 /// per interval.
 const PROBE_CONNECTIONS: usize = 4;
@@ -303,6 +303,12 @@ async fn login_scenarios(
         ratio_of(during.p99, quiet.p99),
         ratio_of(during.max, quiet.max)
     );
+    // Once more without the probe, to tell the probe's effect on the storm
+    // from the order of the runs.
+    let after = pages::login_storm(server, &emails, STORM_LOGINS_EACH)
+        .await?
+        .summary();
+    println!("storm, alone after:  {after}");
     Ok(())
 }
 
