@@ -1079,3 +1079,34 @@ async fn login_behind_a_trusted_proxy_counts_each_forwarded_client() {
     }
     assert_eq!(outcomes[3], "/?error=throttled");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_verify_calls_from_one_client_get_exactly_the_limit() {
+    let app = app_with(|builder| {
+        builder
+            .with_verify_token_throttle(Arc::new(MemoryThrottle::new(10, Duration::from_secs(60))))
+    });
+    let calls = (0..50).map(|_| {
+        let router = app.router.clone();
+        tokio::spawn(async move {
+            verify_from(&router, "198.51.100.77", "a.b.c", None)
+                .await
+                .status()
+        })
+    });
+    let mut statuses = Vec::new();
+    for call in calls {
+        statuses.push(call.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        10
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+            .count(),
+        40
+    );
+}
