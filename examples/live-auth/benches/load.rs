@@ -9,7 +9,8 @@
 //!   one (no session work), same concurrency;
 //! - b. `POST /auth/local/login` from 32 clients at once, one account and
 //!   one loopback address each;
-//! - c. a paced `GET /live` probe without and then during that login storm;
+//! - c. a paced `GET /live` probe without and then during that login storm,
+//!   then the storm once more alone;
 //! - d. grant → frame latency over the live WebSocket for 1 and 1,000 open
 //!   tabs of one session.
 //!
