@@ -295,3 +295,26 @@ async fn registration_ignores_every_field_it_does_not_allowlist() {
         "only the allowlisted claim is taken"
     );
 }
+
+// ---- the cookie itself ------------------------------------------------------
+
+#[tokio::test]
+async fn a_secure_session_cookie_is_host_prefixed_and_script_proof() {
+    let app = app_with(|b| b.with_secure_cookie(true));
+    assert_eq!(app.auth.cookie_name(), "__Host-live_auth");
+    let response = form(
+        &app.router,
+        "/auth/local/register",
+        &account("host@example.com"),
+        &[],
+    )
+    .await;
+    let set = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(set.starts_with("__Host-live_auth="), "{set}");
+    let value = set.split(';').next().unwrap().split_once('=').unwrap().1;
+    assert_eq!(value.len(), 64, "256 random bits, hex");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    assert!(!set.to_ascii_lowercase().contains("domain="), "{set}");
+}
