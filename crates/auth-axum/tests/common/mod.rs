@@ -1,6 +1,8 @@
 //! A test app over the memory backends, served on a loopback port.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod hostile;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
