@@ -7,7 +7,7 @@
 //! independent scan of the headers finds it.
 #![no_main]
 
-use auth_axum::fuzzing::session_token;
+use auth_http::fuzzing::session_token;
 use auth_core::SessionToken;
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use auth_axum::fuzzing::{MAX_FORM_BYTES, parse_form};
+use auth_http::fuzzing::{MAX_FORM_BYTES, parse_form};
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;

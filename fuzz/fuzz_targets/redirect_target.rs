@@ -8,8 +8,8 @@
 //! same holds for what `same_host_referer` derives from a `Referer`.
 #![no_main]
 
-use auth_axum::fuzzing::{same_host_referer, with_error};
-use auth_axum::safe_path;
+use auth_http::fuzzing::{same_host_referer, with_error};
+use auth_http::safe_path;
 use http::header::{HOST, REFERER};
 use http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;

@@ -7,7 +7,7 @@
 //! `host[:port]` is the `Host` header.
 #![no_main]
 
-use auth_axum::same_origin;
+use auth_http::same_origin;
 use http::header::{HOST, ORIGIN};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use libfuzzer_sys::fuzz_target;

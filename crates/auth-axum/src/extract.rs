@@ -1,45 +1,45 @@
-//! Extractors: the principal, and the three-layer writer bound to the
-//! request's session.
+//! Extractors: the principal, the three-layer writer bound to the request's
+//! session, and the same-origin check. Each asks the request's
+//! [`RequestAuth`], so the session is loaded once however many ask.
 
-use auth_core::{ActiveSession, AuthError, Claim, Principal, SessionKey};
+use auth_core::Principal;
+use auth_http::{Rejection, RequestAuth};
 use axum::extract::FromRequestParts;
-use axum::response::{IntoResponse, Redirect, Response};
-use http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
-use crate::layer::RequestAuth;
+use crate::router::into_axum;
 
-/// The auth layer is not in front of this route: a wiring mistake, answered
-/// with a generic 500 and logged.
-#[derive(Debug, Clone, Copy, thiserror::Error)]
-#[error("the auth layer is missing: add `.layer(auth.layer())` to the router")]
-pub struct MissingAuthLayer;
+/// Why an extractor refused, answered with the fixed status of its
+/// [`Rejection`]: 500 when the auth layer is missing, 503 when the session
+/// backend failed, 303 to the login path, 403 cross-site.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(transparent)]
+pub struct AuthRejection(pub Rejection);
 
-impl IntoResponse for MissingAuthLayer {
+impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {
-        tracing::error!("{self}");
-        (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        into_axum(self.0.into_response())
     }
 }
 
-fn request_auth(parts: &Parts) -> Result<&RequestAuth, MissingAuthLayer> {
+fn request_auth(parts: &Parts) -> Result<&RequestAuth, AuthRejection> {
     parts
         .extensions
         .get::<RequestAuth>()
-        .ok_or(MissingAuthLayer)
+        .ok_or(AuthRejection(Rejection::MissingMiddleware))
 }
 
 /// The request's principal; anonymous when there is no live session.
-///
-/// Rejects only when the auth layer is missing.
 #[derive(Clone, Debug)]
 pub struct CurrentUser(pub Principal);
 
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
-    type Rejection = MissingAuthLayer;
+    type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(request_auth(parts)?.principal.clone()))
+        let found = request_auth(parts)?;
+        found.principal().await.map(Self).map_err(AuthRejection)
     }
 }
 
@@ -48,40 +48,17 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 #[derive(Clone, Debug)]
 pub struct RequireUser(pub Principal);
 
-/// The rejection of [`RequireUser`].
-#[derive(Debug)]
-pub enum RequireUserRejection {
-    /// The auth layer is missing.
-    Missing(MissingAuthLayer),
-    /// Anonymous: go to the login path.
-    Login(String),
-}
-
-impl IntoResponse for RequireUserRejection {
-    fn into_response(self) -> Response {
-        match self {
-            Self::Missing(missing) => missing.into_response(),
-            Self::Login(path) => Redirect::to(&path).into_response(),
-        }
-    }
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
-    type Rejection = RequireUserRejection;
+    type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let found = request_auth(parts).map_err(RequireUserRejection::Missing)?;
-        if found.principal.is_authenticated() {
-            Ok(Self(found.principal.clone()))
-        } else {
-            Err(RequireUserRejection::Login(
-                found.auth.login_path().to_owned(),
-            ))
-        }
+        let found = request_auth(parts)?;
+        found.require_user().await.map(Self).map_err(AuthRejection)
     }
 }
 
-/// The three-layer writer bound to this request's principal and session.
+/// The three-layer writer bound to this request's principal and session
+/// (see [`auth_http::Auth`] for its methods).
 ///
 /// ```
 /// use auth_axum::Auth;
@@ -95,88 +72,22 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
 /// }
 /// ```
 #[derive(Clone, Debug)]
-pub struct Auth(RequestAuth);
+pub struct Auth(pub auth_http::Auth);
 
-impl<S: Send + Sync> FromRequestParts<S> for Auth {
-    type Rejection = MissingAuthLayer;
+impl std::ops::Deref for Auth {
+    type Target = auth_http::Auth;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(request_auth(parts)?.clone()))
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
-impl Auth {
-    /// The request's principal.
-    pub fn principal(&self) -> &Principal {
-        &self.0.principal
-    }
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = AuthRejection;
 
-    /// The request's session key, if signed in.
-    pub fn session(&self) -> Option<&SessionKey> {
-        self.0.session.as_ref()
-    }
-
-    /// The adapter.
-    pub fn live_auth(&self) -> &crate::LiveAuth {
-        &self.0.auth
-    }
-
-    /// Replaces the user's claims (store, this session, live tabs).
-    pub async fn update_claims(&self, claims: Vec<Claim>) -> Result<Principal, AuthError> {
-        self.0
-            .auth
-            .actions()
-            .update_claims(self.principal(), self.session(), claims)
-            .await
-    }
-
-    /// Grants one claim, replacing any of the same type.
-    pub async fn grant(&self, kind: &str, value: &str) -> Result<Principal, AuthError> {
-        self.0
-            .auth
-            .actions()
-            .grant(self.principal(), self.session(), kind, value)
-            .await
-    }
-
-    /// Revokes every claim of a type.
-    pub async fn revoke_claim(&self, kind: &str) -> Result<Principal, AuthError> {
-        self.0
-            .auth
-            .actions()
-            .revoke_claim(self.principal(), self.session(), kind)
-            .await
-    }
-
-    /// Signs out this session and its live tabs; other sessions stay.
-    /// Anonymous requests are a no-op.
-    pub async fn revoke_session(&self) -> Result<(), AuthError> {
-        match self.session() {
-            Some(key) if self.principal().is_authenticated() => {
-                self.0
-                    .auth
-                    .actions()
-                    .revoke_session(self.principal(), key)
-                    .await
-            }
-            Some(key) => Ok(self.0.auth.sessions().sign_out(key).await.map(drop)?),
-            None => Ok(()),
-        }
-    }
-
-    /// Signs the user out of every session and tab.
-    pub async fn revoke_all_sessions(&self) -> Result<usize, AuthError> {
-        self.0
-            .auth
-            .actions()
-            .revoke_all_sessions(self.principal())
-            .await
-    }
-
-    /// The user's live sessions ("where am I signed in").
-    pub async fn sessions(&self) -> Result<Vec<ActiveSession>, AuthError> {
-        let user_id = self.principal().user_id().ok_or(AuthError::Anonymous)?;
-        Ok(self.0.auth.sessions().sessions_of(user_id).await?)
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let found = request_auth(parts)?;
+        found.writer().await.map(Self).map_err(AuthRejection)
     }
 }
 
@@ -186,30 +97,14 @@ impl Auth {
 #[derive(Clone, Copy, Debug)]
 pub struct SameOrigin;
 
-/// The rejection of [`SameOrigin`]: 403 with a generic body.
-#[derive(Clone, Copy, Debug, thiserror::Error)]
-#[error("cross-site request refused")]
-pub struct CrossSite;
-
-impl IntoResponse for CrossSite {
-    fn into_response(self) -> Response {
-        let mut response = (StatusCode::FORBIDDEN, "forbidden").into_response();
-        response.headers_mut().insert(
-            http::header::VARY,
-            http::HeaderValue::from_static("Origin, Sec-Fetch-Site"),
-        );
-        response
-    }
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for SameOrigin {
-    type Rejection = CrossSite;
+    type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        if crate::csrf::same_origin(&parts.headers) {
+        if auth_http::same_origin(&parts.headers) {
             Ok(Self)
         } else {
-            Err(CrossSite)
+            Err(AuthRejection(Rejection::CrossSite))
         }
     }
 }

@@ -1,23 +1,25 @@
-//! The axum adapter of the live-auth stack.
+//! The axum adapter of the live-auth stack: glue over [`auth_http`].
 //!
-//! One builder ([`LiveAuth::builder`]) takes a store, a session backend and a
-//! channel, and gives:
+//! Everything that does not need axum (cookies, CSRF, redirects, forms,
+//! guards' decisions, live pages, the live connection, the route handlers)
+//! lives in `auth-http`; this crate only translates. Bring
+//! [`LiveAuthExt`] into scope and a [`LiveAuth`] gives:
 //!
-//! - a tower layer ([`LiveAuth::layer`]) that loads the session from its
-//!   cookie and puts the principal in the request;
+//! - a tower layer ([`LiveAuthExt::layer`]) that finds the session cookie
+//!   and puts a [`RequestAuth`] in the request's extensions; the session
+//!   is loaded only when an extractor, guard or route asks, and then once;
 //! - extractors: [`CurrentUser`] (anonymous or not), [`RequireUser`]
-//!   (signed in, else the login page) and [`Auth`] (the three-layer writer
-//!   bound to this request's session);
-//! - guards ([`LiveAuth::guard`] with a [`Guard`]): signed in, or a named
-//!   policy, else a redirect or 403;
-//! - the live endpoint ([`LiveAuth::router`]): a WebSocket per open tab that
-//!   re-renders a page's [`Region`]s on the server when the principal
-//!   changes, or sends the tab to the login page when it is signed out.
+//!   (signed in, else the login page), [`Auth`] (the three-layer writer
+//!   bound to this request's session) and [`SameOrigin`];
+//! - guards ([`LiveAuthExt::guard`] with a [`Guard`]): signed in, or a
+//!   named policy, else a redirect or 403;
+//! - the routes ([`LiveAuthExt::router`]): the live WebSocket per open tab
+//!   and its client, and the local identity provider's five routes.
 //!
 //! ```
 //! use std::sync::Arc;
 //!
-//! use auth_axum::{Auth, Guard, LiveAuth, LivePage, Region, RequireUser};
+//! use auth_axum::{Auth, Guard, LiveAuth, LiveAuthExt, LivePage, Region, RequireUser};
 //! use auth_channel_memory::MemoryChannel;
 //! use auth_core::memory::{MemorySessionBackend, MemoryStore};
 //! use auth_core::{Policies, Policy};
@@ -58,33 +60,28 @@
 //! # let _ = app;
 //! ```
 
-mod config;
-mod cookie;
-mod csrf;
 mod extract;
-#[doc(hidden)]
-pub mod fuzzing;
 mod guard;
+mod headers;
 mod layer;
 mod live;
-#[cfg(feature = "local-idp")]
-mod local;
-mod redirect;
 mod router;
 
-pub use config::{ConfigError, CookieConfig, LiveAuth, LiveAuthBuilder};
-pub use csrf::same_origin;
-pub use extract::{
-    Auth, CrossSite, CurrentUser, MissingAuthLayer, RequireUser, RequireUserRejection, SameOrigin,
+pub use extract::{Auth, AuthRejection, CurrentUser, RequireUser, SameOrigin};
+pub use guard::{GuardLayer, GuardService};
+pub use headers::{SecureHeadersFuture, SecureHeadersLayer, SecureHeadersService};
+pub use layer::{AuthFuture, AuthLayer, AuthService};
+pub use router::LiveAuthExt;
+
+pub use auth_http::{
+    ConfigError, CookieConfig, Guard, GuardOutcome, LiveAuth, LiveAuthBuilder, LivePage, Region,
+    Rejection, RequestAuth, SecureHeaders, escape_html, safe_path, same_origin,
 };
-pub use guard::{Guard, GuardLayer, GuardOutcome, GuardService};
-pub use layer::{AuthLayer, AuthService, RequestAuth};
-pub use live::{LivePage, Region, escape_html};
-pub use redirect::safe_path;
 
 pub use auth_core;
+pub use auth_http;
 #[cfg(feature = "local-idp")]
-pub use auth_local_idp;
+pub use auth_http::auth_local_idp;
 pub use axum;
 
 /// The workspace README's example, compiled and run as a doctest so the

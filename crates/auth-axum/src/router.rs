@@ -1,58 +1,111 @@
-//! The routes the adapter serves under its prefix.
+//! Mounting the web layer's routes on an axum router, and the extension
+//! trait that gives a [`LiveAuth`] its layer, guards and routes.
 
+use std::net::SocketAddr;
+
+use auth_http::{AuthRequest, Guard, LiveAuth, RequestAuth, RequestBody, Route};
 use axum::Router;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request};
+use axum::response::Response;
+use axum::routing::{MethodFilter, get, on};
+use http::Method;
+use http::request::Parts;
 
-use crate::config::LiveAuth;
-use crate::live::{CLIENT_JS, live_socket};
+use crate::guard::GuardLayer;
+use crate::layer::AuthLayer;
 
-impl LiveAuth {
-    /// The adapter's routes, under the prefix: `GET {prefix}/live` (the
+/// What the axum adapter adds to a [`LiveAuth`].
+pub trait LiveAuthExt {
+    /// The layer to put around every route that needs to know who is
+    /// asking: `Router::new()...layer(auth.layer())`.
+    fn layer(&self) -> AuthLayer;
+
+    /// A layer that applies `guard` to every route under it. Put it inside
+    /// (after) [`LiveAuthExt::layer`].
+    fn guard(&self, guard: Guard) -> GuardLayer;
+
+    /// The web layer's routes, under the prefix: `GET {prefix}/live` (the
     /// WebSocket), `GET {prefix}/live.js` (its client) and, with the
     /// `local-idp` feature and a provider configured, the five
-    /// `POST {prefix}/local/*` routes. Merge it into the
-    /// app: `app.merge(auth.router())`. The routes load the session
-    /// themselves, so they work with or without [`LiveAuth::layer`].
-    pub fn router<S>(&self) -> Router<S>
+    /// `POST {prefix}/local/*` routes. Merge it into the app:
+    /// `app.merge(auth.router())`. The routes work with or without
+    /// [`LiveAuthExt::layer`]; behind it they share its session load.
+    /// Serve the app with `into_make_service_with_connect_info::<SocketAddr>()`
+    /// so the throttles see the peer address.
+    fn router<S>(&self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static;
+}
+
+impl LiveAuthExt for LiveAuth {
+    fn layer(&self) -> AuthLayer {
+        AuthLayer { auth: self.clone() }
+    }
+
+    fn guard(&self, guard: Guard) -> GuardLayer {
+        GuardLayer { guard }
+    }
+
+    fn router<S>(&self) -> Router<S>
     where
         S: Clone + Send + Sync + 'static,
     {
-        let prefix = self.prefix();
-        let router = Router::new()
-            .route(&format!("{prefix}/live"), get(live_socket))
-            .route(&format!("{prefix}/live.js"), get(client_js));
-        #[cfg(feature = "local-idp")]
-        let router = router.merge(local_routes(prefix));
-        router.with_state(self.clone())
+        let mut router = Router::new();
+        for (path, route) in self.routes() {
+            let auth = self.clone();
+            router = if route.is_websocket() {
+                router.route(
+                    &path,
+                    get(move |request: Request| crate::live::upgrade(auth, request)),
+                )
+            } else {
+                let handler = move |request: Request| serve(auth, route, request);
+                router.route(&path, on(method_filter(&route.method()), handler))
+            };
+        }
+        router
     }
 }
 
-/// The local identity provider's routes; they answer 404 when no provider
-/// is configured.
-#[cfg(feature = "local-idp")]
-fn local_routes(prefix: &str) -> Router<LiveAuth> {
-    use axum::extract::DefaultBodyLimit;
-    use axum::routing::post;
-
-    use crate::local::{MAX_FORM_BYTES, login, register, revoke, token, verify_token};
-
-    Router::new()
-        .route(&format!("{prefix}/local/register"), post(register))
-        .route(&format!("{prefix}/local/login"), post(login))
-        .route(&format!("{prefix}/local/token"), post(token))
-        .route(&format!("{prefix}/local/verify-token"), post(verify_token))
-        .route(&format!("{prefix}/local/revoke"), post(revoke))
-        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+fn method_filter(method: &Method) -> MethodFilter {
+    if method == Method::GET {
+        MethodFilter::GET
+    } else {
+        MethodFilter::POST
+    }
 }
 
-async fn client_js() -> impl IntoResponse {
-    (
-        [
-            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (CACHE_CONTROL, "no-cache"),
-        ],
-        CLIENT_JS,
-    )
+/// Reads the body within the route's limit and hands the request over.
+async fn serve(auth: LiveAuth, route: Route, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match route.body_limit() {
+        0 => RequestBody::Empty,
+        limit => match axum::body::to_bytes(body, limit).await {
+            Ok(bytes) => RequestBody::Bytes(bytes),
+            Err(_) => RequestBody::TooLarge,
+        },
+    };
+    let request = neutral(&auth, parts).with_body(body);
+    into_axum(auth.handle(route, request).await)
+}
+
+/// The web layer's view of a request: method, URI, headers, the peer from
+/// `ConnectInfo`, and the layer's session handle when the layer ran.
+pub(crate) fn neutral(auth: &LiveAuth, parts: Parts) -> AuthRequest {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let session = parts.extensions.get::<RequestAuth>().cloned();
+    let request = AuthRequest::new(auth, parts.method, parts.uri, parts.headers).with_peer(peer);
+    match session {
+        Some(session) => request.with_session(session),
+        None => request,
+    }
+}
+
+/// An `auth-http` response as axum's.
+pub(crate) fn into_axum(response: auth_http::Response) -> Response {
+    response.map(Body::from)
 }

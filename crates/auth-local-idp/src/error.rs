@@ -62,18 +62,6 @@ impl LocalIdpError {
             source: source.into(),
         }
     }
-
-    /// The short code a form route puts in `?error=<code>`: `invalid`,
-    /// `throttled`, `exists`, `missing` (input refused) or `unknown`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidCredentials | Self::UnknownUser => "invalid",
-            Self::Throttled { .. } => "throttled",
-            Self::EmailTaken => "exists",
-            Self::Invalid(_) => "missing",
-            Self::Store(_) | Self::Token(_) | Self::Throttle(_) | Self::Hashing { .. } => "unknown",
-        }
-    }
 }
 
 impl From<LocalIdpError> for IdpError {

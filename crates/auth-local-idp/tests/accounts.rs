@@ -61,7 +61,6 @@ async fn duplicate_email_is_a_typed_conflict_after_normalisation() {
             .await
             .unwrap_err();
         assert!(matches!(err, LocalIdpError::EmailTaken));
-        assert_eq!(err.code(), "exists");
         assert!(matches!(
             IdpError::from(err),
             IdpError::Store(StoreError::Conflict { .. })
@@ -145,7 +144,6 @@ async fn wrong_password_unknown_and_malformed_email_are_one_error() {
             matches!(err, LocalIdpError::InvalidCredentials),
             "{who}: {err}"
         );
-        assert_eq!(err.code(), "invalid");
     }
     // Passwords are not trimmed.
     let padded = format!(" {PASSWORD} ");
@@ -228,7 +226,6 @@ async fn unusable_stored_hashes_are_errors_not_panics() {
             .unwrap();
         let err = idp.verify_credentials(&email, PASSWORD).await.unwrap_err();
         assert!(matches!(err, LocalIdpError::Hashing { .. }), "{bad}: {err}");
-        assert_eq!(err.code(), "unknown");
         assert!(!err.to_string().contains(bad) || bad.is_empty());
     }
 }
@@ -242,7 +239,6 @@ async fn password_rules_apply_to_registration() {
             .await
             .unwrap_err();
         assert!(matches!(err, LocalIdpError::Invalid(_)));
-        assert_eq!(err.code(), "missing");
     }
     // 64 and 1024 bytes are fine, and so is whitespace kept as typed.
     for good in ["x".repeat(64), "é".repeat(512), "  spaced  ".to_owned()] {

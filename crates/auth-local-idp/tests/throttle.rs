@@ -178,7 +178,6 @@ async fn logins_are_throttled_per_email_and_reset_on_success() {
         .await
         .unwrap_err();
     assert!(matches!(err, LocalIdpError::Throttled { .. }));
-    assert_eq!(err.code(), "throttled");
     assert_eq!(idp.hasher().stats(), before);
     // Unknown emails are throttled alike (no account enumeration by throttle).
     for _ in 0..3 {
@@ -255,5 +254,4 @@ async fn a_failing_throttle_fails_closed() {
         .unwrap();
     let err = idp.verify_credentials(&email, PASSWORD).await.unwrap_err();
     assert!(matches!(err, LocalIdpError::Throttle(_)));
-    assert_eq!(err.code(), "unknown");
 }

@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use live_auth::{Settings, build, router, settings::redact_url};
+use live_auth::{Settings, build, redact_url, router};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -27,23 +27,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if settings.generated_secret {
-        tracing::warn!(
-            "LOCAL_IDP_SECRET is not set: using a random secret for this run only (DEV MODE). \
-             Tokens will not survive a restart. Set it with `openssl rand -hex 32` for real use."
-        );
-    }
-    if settings.generated_session_secret {
-        tracing::warn!(
-            "AUTH_SESSION_SECRET is not set: using a random secret for this run only (DEV MODE). \
-             Sessions will not survive a restart. Set it with `openssl rand -hex 32` for real use."
-        );
-    }
-    if !settings.secure_cookies {
-        tracing::warn!(
-            "the session cookie is not `Secure` (plain HTTP demo); set COOKIE_SECURE=true behind HTTPS"
-        );
-    }
+    settings.warn_dev_mode();
     let auth = match build(&settings).await {
         Ok(auth) => auth,
         Err(error) => {

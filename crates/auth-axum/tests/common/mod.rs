@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_axum::auth_local_idp::{Argon2Hasher, LocalIdP, MemoryThrottle, TokenIssuer};
-use auth_axum::{Auth, CurrentUser, Guard, LiveAuth, LivePage, Region, RequireUser, escape_html};
+use auth_axum::{
+    Auth, CurrentUser, Guard, LiveAuth, LiveAuthExt, LivePage, Region, RequireUser, escape_html,
+};
 use auth_channel_memory::MemoryChannel;
 use auth_core::memory::{MemorySessionBackend, MemoryStore};
 use auth_core::{NewUser, Policies, Policy, Principal, SessionKey};

@@ -22,7 +22,7 @@ const SEC_FETCH_SITE: &str = "sec-fetch-site";
 /// | absent | absent | allowed (not a browser; no ambient cookies to abuse) |
 ///
 /// ```
-/// use auth_axum::same_origin;
+/// use auth_http::same_origin;
 /// use http::HeaderMap;
 ///
 /// let mut headers = HeaderMap::new();

@@ -16,7 +16,7 @@ const MAX_TARGET_LEN: usize = 2048;
 /// is resolved against a base URL and must keep the base's origin.
 ///
 /// ```
-/// use auth_axum::safe_path;
+/// use auth_http::safe_path;
 ///
 /// assert_eq!(safe_path("/profile?tab=1"), Some("/profile?tab=1"));
 /// assert_eq!(safe_path("//evil.example"), None);

@@ -98,6 +98,30 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Logs, once at start, each setting that is only fit for development:
+    /// a secret generated for this run, a session cookie without `Secure`.
+    pub fn warn_dev_mode(&self) {
+        if self.generated_secret {
+            tracing::warn!(
+                "LOCAL_IDP_SECRET is not set: using a random secret for this run only (DEV MODE). \
+                 Tokens will not survive a restart. Set it with `openssl rand -hex 32` for real use."
+            );
+        }
+        if self.generated_session_secret {
+            tracing::warn!(
+                "AUTH_SESSION_SECRET is not set: using a random secret for this run only (DEV MODE). \
+                 Sessions will not survive a restart. Set it with `openssl rand -hex 32` for real use."
+            );
+        }
+        if !self.secure_cookies {
+            tracing::warn!(
+                "the session cookie is not `Secure` (plain HTTP demo); set COOKIE_SECURE=true behind HTTPS"
+            );
+        }
+    }
+}
+
 /// 32 random bytes as hex.
 fn random_hex() -> String {
     let mut bytes = [0u8; 32];

@@ -21,7 +21,7 @@ type Render = Arc<dyn Fn(&Principal) -> String + Send + Sync>;
 /// never reaches their browser.
 ///
 /// ```
-/// use auth_axum::Region;
+/// use auth_http::Region;
 ///
 /// let admin = Region::new("admin", |_| "<p>Admin content visible.</p>".to_owned())
 ///     .with_policy("AdminOnly")
@@ -103,7 +103,7 @@ impl Region {
 /// again on every change) and its regions.
 ///
 /// ```
-/// use auth_axum::{Guard, LivePage, Region};
+/// use auth_http::{Guard, LivePage, Region};
 ///
 /// let page = LivePage::new("live")
 ///     .with_guard(Guard::login_required())
@@ -204,7 +204,7 @@ impl LivePage {
 /// Escapes `&`, `<`, `>`, `"` and `'` for use in HTML text and attributes.
 ///
 /// ```
-/// assert_eq!(auth_axum::escape_html("<b \"x\">&"), "&lt;b &quot;x&quot;&gt;&amp;");
+/// assert_eq!(auth_http::escape_html("<b \"x\">&"), "&lt;b &quot;x&quot;&gt;&amp;");
 /// ```
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

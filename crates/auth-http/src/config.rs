@@ -10,6 +10,9 @@ use auth_core::{
 
 use crate::live::LivePage;
 
+/// The default of [`LiveAuthBuilder::with_max_sockets_per_session`].
+pub const DEFAULT_MAX_SOCKETS_PER_SESSION: usize = 32;
+
 /// A setting the builder refused.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -35,6 +38,9 @@ pub enum ConfigError {
     /// digits, `-` and `_`.
     #[error("the cookie name may only use letters, digits, `-` and `_`")]
     CookieName,
+    /// A header value has characters a header cannot carry.
+    #[error("a header value may only use visible ASCII characters")]
+    HeaderValue,
     /// Two live pages share an id.
     #[error("two live pages are called `{0}`")]
     DuplicatePage(String),
@@ -86,7 +92,7 @@ pub(crate) struct Inner {
     #[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
     pub(crate) registration_claims: BTreeSet<String>,
     pub(crate) session_check_every: std::time::Duration,
-    #[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+    pub(crate) live_sockets: crate::live::SocketCounts,
     pub(crate) trusted_proxies: BTreeSet<std::net::IpAddr>,
     #[cfg(feature = "local-idp")]
     pub(crate) local_idp: Option<Arc<auth_local_idp::LocalIdP>>,
@@ -94,8 +100,8 @@ pub(crate) struct Inner {
     pub(crate) verify_token_throttle: Arc<dyn auth_local_idp::Throttle>,
 }
 
-/// The configured adapter: cheap to clone, shared by the layer, the
-/// extractors, the routes and the live endpoint.
+/// The configured web layer: cheap to clone, shared by an adapter's
+/// middleware, extractors, routes and live endpoint.
 ///
 /// Build it with [`LiveAuth::builder`].
 #[derive(Clone)]
@@ -132,6 +138,7 @@ impl LiveAuth {
             session: SessionConfig::default(),
             registration_claims: BTreeSet::new(),
             session_check_every: std::time::Duration::from_secs(30),
+            max_sockets_per_session: DEFAULT_MAX_SOCKETS_PER_SESSION,
             trusted_proxies: BTreeSet::new(),
             #[cfg(feature = "local-idp")]
             local_idp: None,
@@ -174,6 +181,16 @@ impl LiveAuth {
     pub fn page(&self, id: &str) -> Option<&LivePage> {
         self.inner.pages.get(id)
     }
+
+    /// The channel live connections subscribe to.
+    pub fn channel(&self) -> &Arc<dyn AuthChannel> {
+        &self.inner.channel
+    }
+
+    /// How often a live connection re-checks its session.
+    pub fn session_check_interval(&self) -> std::time::Duration {
+        self.inner.session_check_every
+    }
 }
 
 /// Builds a [`LiveAuth`]; see [`LiveAuth::builder`].
@@ -191,6 +208,7 @@ pub struct LiveAuthBuilder {
     session: SessionConfig,
     registration_claims: BTreeSet<String>,
     session_check_every: std::time::Duration,
+    max_sockets_per_session: usize,
     trusted_proxies: BTreeSet<std::net::IpAddr>,
     #[cfg(feature = "local-idp")]
     local_idp: Option<Arc<auth_local_idp::LocalIdP>>,
@@ -223,7 +241,7 @@ impl LiveAuthBuilder {
 
     /// The reverse proxies whose `X-Forwarded-For` is believed (none by
     /// default). The client address, which login and `verify-token`
-    /// throttle on, is the connection's peer (from axum's `ConnectInfo`);
+    /// throttle on, is the connection's peer (as the adapter reports it);
     /// only when that peer is one of these proxies is `X-Forwarded-For`
     /// read, right to left, and its first address that is not a trusted
     /// proxy taken. Without this setting the header is ignored, so a client
@@ -306,6 +324,14 @@ impl LiveAuthBuilder {
         self
     }
 
+    /// The most live sockets one session may hold open at once (default
+    /// 32, far above the tabs a person opens). One more upgrade is refused
+    /// with 429 until a socket closes; `0` is raised to 1.
+    pub fn with_max_sockets_per_session(mut self, max: usize) -> Self {
+        self.max_sockets_per_session = max.max(1);
+        self
+    }
+
     /// Checks the settings and builds the adapter.
     pub fn build(self) -> Result<LiveAuth, ConfigError> {
         if !(self.prefix.is_empty()
@@ -359,6 +385,7 @@ impl LiveAuthBuilder {
                 cookie_name,
                 registration_claims: self.registration_claims,
                 session_check_every: self.session_check_every,
+                live_sockets: crate::live::SocketCounts::new(self.max_sockets_per_session),
                 trusted_proxies: self.trusted_proxies,
                 #[cfg(feature = "local-idp")]
                 local_idp: self.local_idp,

@@ -1,12 +1,11 @@
 //! Entry points for the fuzz targets (the workspace's `fuzz/` directory).
 //!
-//! Each function is a thin wrapper around the private parser the adapter
+//! Each function is a thin wrapper around the private parser the web layer
 //! itself uses, so the fuzzers exercise exactly the code that serves
 //! requests. Hidden from the docs and not a stable API: use
 //! [`safe_path`](crate::safe_path) and [`same_origin`](crate::same_origin)
 //! from the crate root instead.
 
-#[cfg(feature = "local-idp")]
 use std::collections::HashMap;
 
 use auth_core::SessionToken;
@@ -15,7 +14,7 @@ use http::HeaderMap;
 /// Largest form body the local routes read, in bytes; longer bodies are
 /// refused with 413 before parsing.
 #[cfg(feature = "local-idp")]
-pub const MAX_FORM_BYTES: usize = crate::local::MAX_FORM_BYTES;
+pub const MAX_FORM_BYTES: usize = crate::routes::MAX_FORM_BYTES;
 
 /// The path and query of a same-host `Referer` (without its `error`
 /// parameter), as the form routes compute where a failure returns to.
@@ -29,16 +28,14 @@ pub fn with_error(target: &str, code: &str) -> String {
     crate::redirect::with_error(target, code)
 }
 
-/// The session token the layer reads from the `Cookie` headers for the
-/// cookie `name`: the first well-formed one, else `None`.
+/// The session token read from the `Cookie` headers for the cookie `name`:
+/// the first well-formed one, else `None`.
 pub fn session_token(headers: &HeaderMap, name: &str) -> Option<SessionToken> {
-    crate::layer::session_token(headers, name)
+    crate::cookie::session_token(headers, name)
 }
 
-/// The local routes' form parser: `None` unless the `Content-Type` is
+/// The form parser: `None` unless the `Content-Type` is
 /// `application/x-www-form-urlencoded`; else the first value of each field.
-#[cfg(feature = "local-idp")]
 pub fn parse_form(headers: &HeaderMap, body: &[u8]) -> Option<HashMap<String, String>> {
-    let body = axum::body::Bytes::copy_from_slice(body);
-    crate::local::Form::parse(headers, &body).map(|form| form.0)
+    crate::form::Form::parse(headers, body).map(|form| form.0)
 }

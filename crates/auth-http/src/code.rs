@@ -1,0 +1,106 @@
+//! The `?error=` codes of the form routes: one table for every flow.
+
+/// Why a form route failed, as the `?error=<code>` it redirects with.
+///
+/// | code | meaning |
+/// |---|---|
+/// | `missing` | a required field is empty |
+/// | `exists` | the email already has an account |
+/// | `invalid` | wrong credentials, or a field breaks a rule (email, password) |
+/// | `throttled` | too many attempts; try later |
+/// | `unknown` | the server failed; nothing was changed that the user must know |
+///
+/// ```
+/// use auth_http::ErrorCode;
+///
+/// assert_eq!(ErrorCode::Exists.as_str(), "exists");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// A required field is empty.
+    Missing,
+    /// The email already has an account.
+    Exists,
+    /// Wrong credentials, or input that breaks a rule.
+    Invalid,
+    /// Too many attempts.
+    Throttled,
+    /// A server failure.
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The code as it appears in `?error=`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Exists => "exists",
+            Self::Invalid => "invalid",
+            Self::Throttled => "throttled",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "local-idp")]
+impl From<&auth_local_idp::LocalIdpError> for ErrorCode {
+    /// The code of a local identity provider failure; server failures are
+    /// logged here, so every route that maps one logs it once.
+    fn from(error: &auth_local_idp::LocalIdpError) -> Self {
+        use auth_local_idp::LocalIdpError;
+        match error {
+            LocalIdpError::EmailTaken => Self::Exists,
+            LocalIdpError::Throttled { .. } => Self::Throttled,
+            LocalIdpError::InvalidCredentials
+            | LocalIdpError::UnknownUser
+            | LocalIdpError::Invalid(_) => Self::Invalid,
+            other => {
+                tracing::error!(error = %other, "local identity provider failed");
+                Self::Unknown
+            }
+        }
+    }
+}
+
+#[cfg(all(test, feature = "local-idp"))]
+mod tests {
+    use std::time::Duration;
+
+    use auth_core::{InvalidInput, StoreError};
+    use auth_local_idp::LocalIdpError;
+
+    use super::ErrorCode;
+
+    #[test]
+    fn every_identity_provider_failure_has_one_code() {
+        let cases = [
+            (LocalIdpError::EmailTaken, ErrorCode::Exists),
+            (
+                LocalIdpError::Throttled {
+                    retry_after: Duration::from_secs(1),
+                },
+                ErrorCode::Throttled,
+            ),
+            (LocalIdpError::InvalidCredentials, ErrorCode::Invalid),
+            (LocalIdpError::UnknownUser, ErrorCode::Invalid),
+            (
+                LocalIdpError::Invalid(InvalidInput::new("password too short")),
+                ErrorCode::Invalid,
+            ),
+            (
+                LocalIdpError::Store(StoreError::backend("test", "down")),
+                ErrorCode::Unknown,
+            ),
+        ];
+        for (error, code) in cases {
+            assert_eq!(ErrorCode::from(&error), code, "{error}");
+        }
+    }
+}

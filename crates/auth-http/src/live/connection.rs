@@ -1,0 +1,310 @@
+//! The live connection of one open tab, without a transport.
+//!
+//! Inputs are the tab's messages, the user's channel events and timer
+//! ticks; each gives a [`Step`]: nothing, an update frame to send, or a
+//! navigate frame and a close. [`LiveConnection::run`] drives it over any
+//! socket an adapter can present as a stream of [`Incoming`] and a sink of
+//! [`Outgoing`], so the loop is written once for every framework.
+
+use auth_core::{AuthEvent, EventStream, Principal, SessionKey};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use http::StatusCode;
+
+use crate::config::LiveAuth;
+use crate::csrf::same_origin;
+use crate::guard::GuardOutcome;
+use crate::live::frame::Frame;
+use crate::live::limits::{MessageBudget, SocketSlot};
+use crate::live::page::LivePage;
+use crate::request::AuthRequest;
+use crate::response::{Response, text};
+
+/// Largest message and frame a tab may send, in bytes; adapters configure
+/// their WebSocket with it. The protocol's only client message is
+/// `resync`.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+
+/// A message from the tab, as the adapter's socket delivers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Incoming {
+    /// A text message (`resync` asks for the state again).
+    Text(String),
+    /// Anything else that keeps the socket open (binary, ping, pong).
+    Other,
+    /// The tab closed the socket, or the socket failed.
+    Closed,
+}
+
+/// What the adapter sends on the socket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outgoing {
+    /// A JSON frame.
+    Text(String),
+    /// A close frame with this code; nothing follows it.
+    Close(u16),
+}
+
+/// What a connection does after an input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// Nothing to send.
+    Quiet,
+    /// Send this update frame.
+    Send(String),
+    /// Send these and stop (the last is a close).
+    Finish(Vec<Outgoing>),
+    /// Stop without sending (the tab is gone).
+    Stop,
+}
+
+/// One open tab's live connection: its page, its session and the principal
+/// it last showed. Made by [`LiveAuth::live_upgrade`].
+pub struct LiveConnection {
+    auth: LiveAuth,
+    page: LivePage,
+    key: SessionKey,
+    principal: Principal,
+    /// When the session ends unless something keeps it alive (Unix
+    /// seconds), as of the last reload.
+    expires_at: u64,
+    budget: MessageBudget,
+    _slot: SocketSlot,
+}
+
+impl std::fmt::Debug for LiveConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveConnection")
+            .field("page", &self.page.id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LiveAuth {
+    /// Decides an upgrade request to `GET {prefix}/live?page=<id>`:
+    /// refuses cross-site (403) and anonymous (401) upgrades, unknown pages
+    /// (404), principals the page's guard refuses (403) and sessions that
+    /// hold their most sockets already (429, see
+    /// [`LiveAuthBuilder::with_max_sockets_per_session`](crate::LiveAuthBuilder::with_max_sockets_per_session));
+    /// a session backend failure is 503. Otherwise the connection to run
+    /// once the adapter has upgraded the socket; it holds its place in the
+    /// session's count until dropped.
+    pub async fn live_upgrade(&self, request: &AuthRequest) -> Result<LiveConnection, Response> {
+        if !same_origin(&request.headers) {
+            return Err(text(StatusCode::FORBIDDEN, "forbidden"));
+        }
+        let (principal, key) = request.session.load().await.map_err(|error| {
+            tracing::error!(%error, "live socket: session could not be loaded");
+            text(StatusCode::SERVICE_UNAVAILABLE, "service unavailable")
+        })?;
+        let (Some(key), true) = (key, principal.is_authenticated()) else {
+            return Err(text(StatusCode::UNAUTHORIZED, "unauthorized"));
+        };
+        let Some(page) = request.query("page").and_then(|id| self.page(&id).cloned()) else {
+            return Err(text(StatusCode::NOT_FOUND, "not found"));
+        };
+        if page.guard().decide(self, &principal) != GuardOutcome::Allow {
+            return Err(text(StatusCode::FORBIDDEN, "forbidden"));
+        }
+        let Some(slot) = self.inner.live_sockets.reserve(&key) else {
+            tracing::warn!("live socket refused: the session holds its most sockets");
+            return Err(text(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many live connections",
+            ));
+        };
+        Ok(LiveConnection {
+            auth: self.clone(),
+            page,
+            key,
+            principal,
+            expires_at: 0,
+            budget: MessageBudget::new(),
+            _slot: slot,
+        })
+    }
+}
+
+impl LiveConnection {
+    /// Subscribes to the user's events. `None` (logged) when the channel
+    /// refuses: close the socket with 1011.
+    pub async fn subscribe(&self) -> Option<EventStream> {
+        let user_id = self.principal.user_id()?;
+        match self.auth.channel().subscribe(user_id).await {
+            Ok(events) => Some(events),
+            Err(error) => {
+                tracing::warn!(%error, "live socket: subscribe failed");
+                None
+            }
+        }
+    }
+
+    /// The first step of every connection: the current state, reloaded, so
+    /// a tab that reconnects after a drop catches up on what it missed.
+    pub async fn start(&mut self) -> Step {
+        self.state().await
+    }
+
+    /// A channel event (`None`: the channel ended, close with 1012).
+    pub async fn on_event(&mut self, event: Option<AuthEvent>) -> Step {
+        let Some(event) = event else {
+            return Step::Finish(vec![Outgoing::Close(1012)]);
+        };
+        match event {
+            // Events may have been lost (the channel's transport reconnected,
+            // or this subscriber fell behind): reload and send the state even
+            // when it looks unchanged, so the tab re-renders from the
+            // authority.
+            AuthEvent::Resync => self.state().await,
+            AuthEvent::Revoke { .. } => match event.apply(&self.principal, Some(&self.key)) {
+                None => Self::leave(self.auth.login_path()),
+                Some(_) => Step::Quiet,
+            },
+            // A change: the event says that, not what the principal is now.
+            // Two writers can publish in the other order than they wrote
+            // the store, so the principal an event carries may already be
+            // stale; the session (refreshed from the store when the user's
+            // change stamp moved) is the authority, and the reload after
+            // the last event of a burst reads the last write.
+            _ => self.reload().await,
+        }
+    }
+
+    /// A message from the tab: `resync` sends the state again; a close
+    /// stops. A tab that sends more than [`MAX_MESSAGE_BURST`](crate::MAX_MESSAGE_BURST)
+    /// messages, then more than one per [`MESSAGE_REFILL`](crate::MESSAGE_REFILL),
+    /// is closed with 1008 (policy violation).
+    pub async fn on_message(&mut self, message: Incoming) -> Step {
+        if message != Incoming::Closed && !self.budget.spend() {
+            tracing::warn!("live socket closed: the tab sends too many messages");
+            return Step::Finish(vec![Outgoing::Close(1008)]);
+        }
+        match message {
+            Incoming::Text(text) if text == "resync" => self.state().await,
+            Incoming::Text(_) | Incoming::Other => Step::Quiet,
+            Incoming::Closed => Step::Stop,
+        }
+    }
+
+    /// The periodic check, and the moment the session would expire:
+    /// catches an expiry or revocation no event told of.
+    pub async fn on_tick(&mut self) -> Step {
+        self.reload().await
+    }
+
+    /// How long until the session expires unless another request keeps it
+    /// alive: the driver checks again then, so a tab whose session ended
+    /// is sent away within a second, not at the next periodic check.
+    pub fn until_expiry(&self) -> std::time::Duration {
+        let left = self.expires_at.saturating_sub(auth_core::unix_now());
+        std::time::Duration::from_secs(left.max(1))
+    }
+
+    /// Runs the connection over a socket until either side ends it:
+    /// `incoming` yields the tab's messages (its end counts as a close),
+    /// `outgoing` sends frames. Every adapter calls this once per socket.
+    pub async fn run<I, O>(mut self, mut incoming: I, mut outgoing: O)
+    where
+        I: Stream<Item = Incoming> + Unpin,
+        O: Sink<Outgoing> + Unpin,
+    {
+        let Some(mut events) = self.subscribe().await else {
+            let _ = outgoing.send(Outgoing::Close(1011)).await;
+            return;
+        };
+        let mut check = tokio::time::interval(self.auth.session_check_interval());
+        check.tick().await;
+        let mut step = self.start().await;
+        let expiry = tokio::time::sleep(self.until_expiry());
+        tokio::pin!(expiry);
+        loop {
+            match step {
+                Step::Quiet => {}
+                Step::Send(frame) => {
+                    if outgoing.send(Outgoing::Text(frame)).await.is_err() {
+                        return;
+                    }
+                }
+                Step::Finish(frames) => {
+                    for frame in frames {
+                        if outgoing.send(frame).await.is_err() {
+                            return;
+                        }
+                    }
+                    return;
+                }
+                Step::Stop => return,
+            }
+            expiry
+                .as_mut()
+                .reset(tokio::time::Instant::now() + self.until_expiry());
+            step = tokio::select! {
+                event = events.next() => self.on_event(event).await,
+                message = incoming.next() => {
+                    self.on_message(message.unwrap_or(Incoming::Closed)).await
+                }
+                _ = check.tick() => self.on_tick().await,
+                () = &mut expiry => self.on_tick().await,
+            };
+        }
+    }
+
+    /// Reloads the session and sends the state even when it did not change
+    /// (a new connection, or the client asked).
+    async fn state(&mut self) -> Step {
+        match self.reload().await {
+            Step::Quiet => self.update(),
+            other => other,
+        }
+    }
+
+    /// Reloads the session (the authority for this tab): gone or expired
+    /// means leave; a changed principal means send.
+    async fn reload(&mut self) -> Step {
+        match self.auth.sessions().peek(&self.key).await {
+            Ok(Some(active)) => {
+                let config = self.auth.sessions().config();
+                self.expires_at = (active.record.last_seen + config.idle_timeout.as_secs())
+                    .min(active.record.created_at + config.absolute_lifetime.as_secs());
+                self.adopt(active.record.principal)
+            }
+            Ok(None) => Self::leave(self.auth.login_path()),
+            Err(error) => {
+                tracing::warn!(%error, "live socket: session reload failed; keeping state");
+                Step::Quiet
+            }
+        }
+    }
+
+    fn adopt(&mut self, principal: Principal) -> Step {
+        let changed = principal != self.principal;
+        self.principal = principal;
+        match self.page.guard().decide(&self.auth, &self.principal) {
+            GuardOutcome::Allow if changed => self.update(),
+            GuardOutcome::Allow => Step::Quiet,
+            GuardOutcome::Redirect(_) | GuardOutcome::Forbidden => {
+                Self::leave(self.page.guard().navigate_to(&self.auth))
+            }
+        }
+    }
+
+    fn update(&self) -> Step {
+        let regions = self.page.render_regions(&self.auth, &self.principal);
+        match Frame::update(&self.principal, regions).to_text() {
+            Some(frame) => Step::Send(frame),
+            None => Step::Quiet,
+        }
+    }
+
+    fn leave(to: &str) -> Step {
+        let mut frames: Vec<Outgoing> = Frame::Navigate { to }
+            .to_text()
+            .map(Outgoing::Text)
+            .into_iter()
+            .collect();
+        frames.push(Outgoing::Close(1000));
+        Step::Finish(frames)
+    }
+}

@@ -1,0 +1,157 @@
+//! The routes the web layer serves under its prefix, and their dispatch.
+
+#[cfg(feature = "local-idp")]
+mod local;
+
+use http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use http::{HeaderValue, Method, StatusCode};
+
+use crate::config::LiveAuth;
+use crate::live::CLIENT_JS;
+use crate::request::AuthRequest;
+use crate::response::{Body, Response, text};
+
+/// Largest form body the local routes read, in bytes; longer bodies are
+/// refused with 413.
+#[cfg(feature = "local-idp")]
+pub(crate) const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// Largest `verify-token` body read, in bytes (a token is at most
+/// [`auth_local_idp::MAX_TOKEN_LEN`]; JSON escaping may double it).
+#[cfg(feature = "local-idp")]
+const MAX_VERIFY_BYTES: usize = 64 * 1024;
+
+/// One route of the web layer. An adapter mounts each of
+/// [`LiveAuth::routes`] at its path and method, reads the body up to
+/// [`Route::body_limit`], and hands the request to [`LiveAuth::handle`];
+/// [`Route::LiveSocket`] it upgrades itself (see
+/// [`LiveAuth::live_upgrade`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Route {
+    /// `GET {prefix}/live?page=<id>`: the live WebSocket.
+    LiveSocket,
+    /// `GET {prefix}/live.js`: the browser client.
+    ClientJs,
+    /// `POST {prefix}/local/register`.
+    #[cfg(feature = "local-idp")]
+    LocalRegister,
+    /// `POST {prefix}/local/login`.
+    #[cfg(feature = "local-idp")]
+    LocalLogin,
+    /// `POST {prefix}/local/token`.
+    #[cfg(feature = "local-idp")]
+    LocalToken,
+    /// `POST {prefix}/local/verify-token`.
+    #[cfg(feature = "local-idp")]
+    LocalVerifyToken,
+    /// `POST {prefix}/local/revoke`.
+    #[cfg(feature = "local-idp")]
+    LocalRevoke,
+}
+
+impl Route {
+    /// The method the route answers.
+    pub fn method(self) -> Method {
+        match self {
+            Self::LiveSocket | Self::ClientJs => Method::GET,
+            #[cfg(feature = "local-idp")]
+            _ => Method::POST,
+        }
+    }
+
+    /// The path under the prefix.
+    fn path(self) -> &'static str {
+        match self {
+            Self::LiveSocket => "/live",
+            Self::ClientJs => "/live.js",
+            #[cfg(feature = "local-idp")]
+            Self::LocalRegister => "/local/register",
+            #[cfg(feature = "local-idp")]
+            Self::LocalLogin => "/local/login",
+            #[cfg(feature = "local-idp")]
+            Self::LocalToken => "/local/token",
+            #[cfg(feature = "local-idp")]
+            Self::LocalVerifyToken => "/local/verify-token",
+            #[cfg(feature = "local-idp")]
+            Self::LocalRevoke => "/local/revoke",
+        }
+    }
+
+    /// The most body bytes the adapter reads for this route (0: it takes
+    /// none); a longer body is passed on as
+    /// [`RequestBody::TooLarge`](crate::RequestBody::TooLarge).
+    pub fn body_limit(self) -> usize {
+        match self {
+            Self::LiveSocket | Self::ClientJs => 0,
+            #[cfg(feature = "local-idp")]
+            Self::LocalVerifyToken => MAX_VERIFY_BYTES,
+            #[cfg(feature = "local-idp")]
+            _ => MAX_FORM_BYTES,
+        }
+    }
+
+    /// Whether the adapter upgrades this route to a WebSocket instead of
+    /// calling [`LiveAuth::handle`].
+    pub fn is_websocket(self) -> bool {
+        self == Self::LiveSocket
+    }
+}
+
+impl LiveAuth {
+    /// Every route to mount, with its full path: the live socket and its
+    /// client always; the five local routes with the `local-idp` feature
+    /// and a provider configured.
+    pub fn routes(&self) -> Vec<(String, Route)> {
+        #[cfg_attr(not(feature = "local-idp"), allow(unused_mut))]
+        let mut routes = vec![Route::LiveSocket, Route::ClientJs];
+        #[cfg(feature = "local-idp")]
+        if self.inner.local_idp.is_some() {
+            routes.extend([
+                Route::LocalRegister,
+                Route::LocalLogin,
+                Route::LocalToken,
+                Route::LocalVerifyToken,
+                Route::LocalRevoke,
+            ]);
+        }
+        routes
+            .into_iter()
+            .map(|route| (format!("{}{}", self.prefix(), route.path()), route))
+            .collect()
+    }
+
+    /// Answers a request for `route`. The live socket is not answered here:
+    /// an upgrade request that reaches this gets 426.
+    #[cfg_attr(
+        not(feature = "local-idp"),
+        allow(unused_variables, clippy::unused_async)
+    )]
+    pub async fn handle(&self, route: Route, request: AuthRequest) -> Response {
+        match route {
+            Route::LiveSocket => text(StatusCode::UPGRADE_REQUIRED, "upgrade required"),
+            Route::ClientJs => client_js(),
+            #[cfg(feature = "local-idp")]
+            Route::LocalRegister => self.register(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::LocalLogin => self.login(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::LocalToken => self.token(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::LocalVerifyToken => self.verify_token(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::LocalRevoke => self.revoke(request).await,
+        }
+    }
+}
+
+fn client_js() -> Response {
+    let mut response = http::Response::new(Body::from_static(CLIENT_JS.as_bytes()));
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}

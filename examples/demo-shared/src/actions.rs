@@ -1,0 +1,99 @@
+//! What the demo's pages and buttons answer, on `http` types: each demo's
+//! router checks the request (same origin, signed in) with its framework's
+//! extractors and calls these.
+
+use auth_core::Principal;
+use auth_http::{Auth, Response};
+use http::header::{CONTENT_TYPE, LOCATION};
+use http::{HeaderValue, StatusCode};
+
+use crate::pages;
+
+/// An HTML page.
+pub fn html(page: String) -> Response {
+    let mut response = http::Response::new(page.into());
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// The stylesheet.
+pub fn style() -> Response {
+    let mut response = http::Response::new(pages::STYLE.into());
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    response
+}
+
+/// `GET /live`, for a signed-in principal.
+pub fn live(auth: &Auth, principal: &Principal) -> Response {
+    html(pages::live(auth.live_auth(), principal))
+}
+
+/// `GET /profile`: who the user is and where they are signed in.
+pub async fn profile(auth: &Auth) -> Response {
+    match auth.sessions().await {
+        Ok(sessions) => html(pages::profile(auth.principal(), &sessions, auth.session())),
+        Err(error) => failed(&error),
+    }
+}
+
+/// `POST /live/grant-admin`.
+pub async fn grant_admin(auth: &Auth) -> Response {
+    match auth.grant("role", "admin").await {
+        Ok(_) => see_other("/live"),
+        Err(error) => failed(&error),
+    }
+}
+
+/// `POST /live/revoke-admin`.
+pub async fn revoke_admin(auth: &Auth) -> Response {
+    match auth.revoke_claim("role").await {
+        Ok(_) => see_other("/live"),
+        Err(error) => failed(&error),
+    }
+}
+
+/// `POST /live/sign-out`: this browser only.
+pub async fn sign_out(auth: &Auth) -> Response {
+    match auth.revoke_session().await {
+        Ok(()) => signed_out(auth),
+        Err(error) => failed(&error),
+    }
+}
+
+/// `POST /live/sign-out-everywhere`: every session of the user.
+pub async fn sign_out_everywhere(auth: &Auth) -> Response {
+    match auth.revoke_all_sessions().await {
+        Ok(_) => signed_out(auth),
+        Err(error) => failed(&error),
+    }
+}
+
+fn see_other(path: &'static str) -> Response {
+    let mut response = http::Response::new(auth_http::Body::new());
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response
+        .headers_mut()
+        .insert(LOCATION, HeaderValue::from_static(path));
+    response
+}
+
+fn signed_out(auth: &Auth) -> Response {
+    let mut response = see_other("/login_local");
+    auth.live_auth().mark_signed_out(response.headers_mut());
+    response
+}
+
+fn failed(error: &auth_core::AuthError) -> Response {
+    tracing::error!(%error, "demo action failed");
+    let mut response = http::Response::new(auth_http::Body::from_static(
+        b"Something went wrong. Please try again.",
+    ));
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response
+}
