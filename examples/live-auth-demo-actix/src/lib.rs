@@ -1,0 +1,113 @@
+//! The live-auth demo on actix-web, as a library, so its tests build the
+//! same app `main` serves. The settings, wiring, pages and actions are
+//! shared with the axum demo (`live-auth-demo-shared`); this file is only
+//! actix-web's routing.
+
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpResponse, web};
+use auth_actix::{
+    Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders,
+    secure_headers,
+};
+use live_auth_demo_shared::{actions, pages};
+use serde::Deserialize;
+
+pub use live_auth_demo_shared::{Settings, SettingsError, StartError, build, redact_url, settings};
+
+#[derive(Deserialize)]
+struct ErrorQuery {
+    error: Option<String>,
+}
+
+fn respond(response: auth_actix::auth_http::Response) -> HttpResponse {
+    let (parts, body) = response.into_parts();
+    let status = actix_web::http::StatusCode::from_u16(parts.status.as_u16())
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut out = HttpResponse::build(status);
+    for (name, value) in &parts.headers {
+        out.append_header((name.as_str(), value.as_bytes()));
+    }
+    out.body(body)
+}
+
+/// The demo's app: its pages and buttons around the adapter's routes,
+/// behind the auth middleware (which marks every page that read the
+/// session `no-store`) and the secure browser headers (a strict CSP).
+pub fn app(
+    auth: &LiveAuth,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl actix_web::body::MessageBody + use<>>,
+        Error = actix_web::Error,
+        InitError = (),
+    > + use<>,
+> {
+    App::new()
+        .route(
+            "/",
+            web::get().to(|CurrentUser(user): CurrentUser| async move {
+                respond(actions::html(pages::home(&user)))
+            }),
+        )
+        .route(
+            "/register",
+            web::get().to(
+                |CurrentUser(user): CurrentUser, q: web::Query<ErrorQuery>| async move {
+                    respond(actions::html(pages::register(&user, q.error.as_deref())))
+                },
+            ),
+        )
+        .route(
+            "/login_local",
+            web::get().to(
+                |CurrentUser(user): CurrentUser, q: web::Query<ErrorQuery>| async move {
+                    respond(actions::html(pages::login(&user, q.error.as_deref())))
+                },
+            ),
+        )
+        .route(
+            "/live",
+            web::get().to(|RequireUser(user): RequireUser, auth: Auth| async move {
+                respond(actions::live(&auth, &user))
+            }),
+        )
+        .route(
+            "/profile",
+            web::get().to(|_: RequireUser, auth: Auth| async move {
+                respond(actions::profile(&auth).await)
+            }),
+        )
+        .route(
+            "/live/grant-admin",
+            web::post().to(|_: SameOrigin, _: RequireUser, auth: Auth| async move {
+                respond(actions::grant_admin(&auth).await)
+            }),
+        )
+        .route(
+            "/live/revoke-admin",
+            web::post().to(|_: SameOrigin, _: RequireUser, auth: Auth| async move {
+                respond(actions::revoke_admin(&auth).await)
+            }),
+        )
+        .route(
+            "/live/sign-out",
+            web::post().to(|_: SameOrigin, auth: Auth| async move {
+                respond(actions::sign_out(&auth).await)
+            }),
+        )
+        .route(
+            "/live/sign-out-everywhere",
+            web::post().to(|_: SameOrigin, _: RequireUser, auth: Auth| async move {
+                respond(actions::sign_out_everywhere(&auth).await)
+            }),
+        )
+        .route(
+            "/style.css",
+            web::get().to(|| async { respond(actions::style()) }),
+        )
+        .configure(auth.routes_config())
+        .wrap(auth.middleware())
+        .wrap(secure_headers(&SecureHeaders::new()))
+}
