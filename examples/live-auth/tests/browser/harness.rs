@@ -1,0 +1,245 @@
+//! The browser harness both demos' tests share: starts a demo binary on a
+//! free loopback port with a fresh SQLite file, then runs `two-tabs.mjs`
+//! (headless Chromium driven by `playwright-core`) against it: two tabs and
+//! a second browser context follow a grant, a revoke, a sign-out and a
+//! sign-out-everywhere live.
+//!
+//! Needs node, npm and Chromium at `/usr/bin/chromium` (or `CHROMIUM_PATH`).
+//! Without them the test prints a SKIPPED line and passes, unless `CI` is
+//! set, where it fails. The npm dependencies are installed with `npm ci`
+//! when `node_modules` lacks them.
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long the demo may take to answer its first request.
+const STARTUP: Duration = Duration::from_secs(30);
+
+/// A directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir =
+            std::env::temp_dir().join(format!("live-auth-browser-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create the temp dir");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The running demo; killed on drop, also when the test fails.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts the demo in `dir` on a free port, retrying on another port when
+    /// the chosen one was taken in between.
+    fn start(binary: &str, dir: &Path) -> Self {
+        let mut last = String::new();
+        for attempt in 0..5 {
+            let addr = free_port();
+            let log = dir.join(format!("server-{attempt}.log"));
+            let out = std::fs::File::create(&log).expect("create the server log");
+            let err = out.try_clone().expect("clone the server log handle");
+            let child = Command::new(binary)
+                // Its own directory, so that no developer's `.env` is read.
+                .current_dir(dir)
+                .env("BIND_ADDR", addr.to_string())
+                .env(
+                    "LOCAL_AUTH_DB",
+                    format!("sqlite://{}", dir.join("auth.db").display()),
+                )
+                .env(
+                    "LOCAL_IDP_SECRET",
+                    "browser-test-signing-key-0123456789abcdef0123456789",
+                )
+                .env_remove("COOKIE_SECURE")
+                .env("NO_COLOR", "1")
+                .stdin(Stdio::null())
+                .stdout(out)
+                .stderr(err)
+                .spawn()
+                .unwrap_or_else(|error| panic!("start {binary}: {error}"));
+            let mut server = Self { child, addr, log };
+            match server.wait_until_ready() {
+                Ok(()) => return server,
+                Err(why) => last = format!("{why}\n{}", server.log_text()),
+            }
+        }
+        panic!("the demo did not start:\n{last}");
+    }
+
+    /// Polls `GET /login_local` until it answers 200, the process exits, or
+    /// the startup time runs out.
+    fn wait_until_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + STARTUP;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("the demo exited with {status}"));
+            }
+            if answers(self.addr) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("the demo did not answer within {STARTUP:?}"))
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback port that was free a moment ago.
+fn free_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free loopback port");
+    listener.local_addr().expect("read the bound address")
+}
+
+/// Whether the demo answers `GET /login_local` with 200.
+fn answers(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /login_local HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}
+
+/// Whether `program --version` runs.
+fn runs(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// The names of the tools this test needs that the machine lacks.
+fn missing_tools(chromium: &Path) -> Vec<String> {
+    let mut missing = Vec::new();
+    for tool in ["node", "npm"] {
+        if !runs(tool) {
+            missing.push(tool.to_owned());
+        }
+    }
+    if !chromium.is_file() {
+        missing.push(chromium.display().to_string());
+    }
+    missing
+}
+
+/// Installs the script's npm dependencies unless they are there.
+fn install_node_modules(dir: &Path) {
+    if dir
+        .join("node_modules/playwright-core/package.json")
+        .is_file()
+    {
+        return;
+    }
+    let output = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run npm ci");
+    assert!(
+        output.status.success(),
+        "npm ci in {} failed ({}):\n{}\n{}",
+        dir.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Starts the demo `binary` and runs `two-tabs.mjs` from `script_dir`
+/// against it; panics with the script's output and the server log when a
+/// step fails.
+pub fn two_tabs(binary: &str, script_dir: &Path) {
+    let chromium = PathBuf::from(
+        std::env::var_os("CHROMIUM_PATH").unwrap_or_else(|| "/usr/bin/chromium".into()),
+    );
+    let missing = missing_tools(&chromium);
+    if !missing.is_empty() {
+        let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+        assert!(
+            !in_ci,
+            "the browser test needs node, npm and {} (missing: {}); CI must install them",
+            chromium.display(),
+            missing.join(", ")
+        );
+        // Straight to the process's stderr, past the test harness's capture,
+        // so that a skip is seen even when the test "passes".
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n=== SKIPPED: browser test needs node, npm and /usr/bin/chromium (missing: {}) ===\n",
+            missing.join(", ")
+        );
+        return;
+    }
+
+    install_node_modules(script_dir);
+
+    // Declared before the server, so it is removed after the server stops.
+    let dir = TempDir::new();
+    let server = Server::start(binary, &dir.0);
+    let base = server.base_url();
+
+    let started = Instant::now();
+    let output = Command::new("node")
+        .arg("two-tabs.mjs")
+        .arg(&base)
+        .current_dir(script_dir)
+        .env("CHROMIUM_PATH", &chromium)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run node two-tabs.mjs");
+    let elapsed = started.elapsed();
+
+    println!(
+        "node two-tabs.mjs {base}: {} in {elapsed:.1?}\n--- stdout\n{}--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if !output.status.success() {
+        println!("--- server log\n{}", server.log_text());
+    }
+    assert!(
+        output.status.success(),
+        "the browser script failed ({}); its output and the server log are above",
+        output.status
+    );
+}
