@@ -49,8 +49,9 @@ pub(crate) fn neutral(auth: &LiveAuth, request: &HttpRequest) -> AuthRequest {
     }
 }
 
-/// An `auth-http` response as actix-web's.
-pub(crate) fn into_actix(response: auth_http::Response) -> HttpResponse {
+/// An `auth-http` response (a shared page or action's answer) as
+/// actix-web's.
+pub fn into_actix(response: auth_http::Response) -> HttpResponse {
     let (parts, body) = response.into_parts();
     let status =
         StatusCode::from_u16(parts.status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -68,6 +68,7 @@ mod live;
 mod middleware;
 mod routes;
 
+pub use convert::into_actix;
 pub use extract::{Auth, AuthRejection, CurrentUser, RequireUser, SameOrigin};
 pub use guard::{GuardMiddleware, GuardService};
 pub use headers::secure_headers;

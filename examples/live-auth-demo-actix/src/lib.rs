@@ -4,9 +4,9 @@
 //! actix-web's routing.
 
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::{App, HttpResponse, web};
+use actix_web::{App, web};
 use auth_actix::{
-    Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders,
+    Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders, into_actix,
     secure_headers,
 };
 use live_auth_demo_shared::{actions, pages};
@@ -17,17 +17,6 @@ pub use live_auth_demo_shared::{Settings, SettingsError, StartError, build, reda
 #[derive(Deserialize)]
 struct ErrorQuery {
     error: Option<String>,
-}
-
-fn respond(response: auth_actix::auth_http::Response) -> HttpResponse {
-    let (parts, body) = response.into_parts();
-    let status = actix_web::http::StatusCode::from_u16(parts.status.as_u16())
-        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
-    let mut out = HttpResponse::build(status);
-    for (name, value) in &parts.headers {
-        out.append_header((name.as_str(), value.as_bytes()));
-    }
-    out.body(body)
 }
 
 /// The demo's app: its pages and buttons around the adapter's routes,
@@ -48,14 +37,14 @@ pub fn app(
         .route(
             "/",
             web::get().to(|CurrentUser(user): CurrentUser| async move {
-                respond(actions::html(pages::home(&user)))
+                into_actix(actions::html(pages::home(&user)))
             }),
         )
         .route(
             "/register",
             web::get().to(
                 |CurrentUser(user): CurrentUser, q: web::Query<ErrorQuery>| async move {
-                    respond(actions::html(pages::register(&user, q.error.as_deref())))
+                    into_actix(actions::html(pages::register(&user, q.error.as_deref())))
                 },
             ),
         )
@@ -63,49 +52,49 @@ pub fn app(
             "/login_local",
             web::get().to(
                 |CurrentUser(user): CurrentUser, q: web::Query<ErrorQuery>| async move {
-                    respond(actions::html(pages::login(&user, q.error.as_deref())))
+                    into_actix(actions::html(pages::login(&user, q.error.as_deref())))
                 },
             ),
         )
         .route(
             "/live",
             web::get().to(|RequireUser(user): RequireUser, auth: Auth| async move {
-                respond(actions::live(&auth, &user))
+                into_actix(actions::live(&auth, &user))
             }),
         )
         .route(
             "/profile",
             web::get().to(|_: RequireUser, auth: Auth| async move {
-                respond(actions::profile(&auth).await)
+                into_actix(actions::profile(&auth).await)
             }),
         )
         .route(
             "/live/grant-admin",
             web::post().to(|_: SameOrigin, _: RequireUser, auth: Auth| async move {
-                respond(actions::grant_admin(&auth).await)
+                into_actix(actions::grant_admin(&auth).await)
             }),
         )
         .route(
             "/live/revoke-admin",
             web::post().to(|_: SameOrigin, _: RequireUser, auth: Auth| async move {
-                respond(actions::revoke_admin(&auth).await)
+                into_actix(actions::revoke_admin(&auth).await)
             }),
         )
         .route(
             "/live/sign-out",
             web::post().to(|_: SameOrigin, auth: Auth| async move {
-                respond(actions::sign_out(&auth).await)
+                into_actix(actions::sign_out(&auth).await)
             }),
         )
         .route(
             "/live/sign-out-everywhere",
             web::post().to(|_: SameOrigin, _: RequireUser, auth: Auth| async move {
-                respond(actions::sign_out_everywhere(&auth).await)
+                into_actix(actions::sign_out_everywhere(&auth).await)
             }),
         )
         .route(
             "/style.css",
-            web::get().to(|| async { respond(actions::style()) }),
+            web::get().to(|| async { into_actix(actions::style()) }),
         )
         .configure(auth.routes_config())
         .wrap(auth.middleware())
