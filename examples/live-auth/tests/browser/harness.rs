@@ -187,7 +187,7 @@ fn install_node_modules(dir: &Path) {
 /// Starts the demo `binary` and runs `two-tabs.mjs` from `script_dir`
 /// against it; panics with the script's output and the server log when a
 /// step fails.
-pub fn two_tabs(binary: &str, script_dir: &Path) {
+pub(crate) fn two_tabs(binary: &str, script_dir: &Path) {
     let chromium = PathBuf::from(
         std::env::var_os("CHROMIUM_PATH").unwrap_or_else(|| "/usr/bin/chromium".into()),
     );
@@ -228,14 +228,14 @@ pub fn two_tabs(binary: &str, script_dir: &Path) {
         .expect("run node two-tabs.mjs");
     let elapsed = started.elapsed();
 
-    println!(
+    eprintln!(
         "node two-tabs.mjs {base}: {} in {elapsed:.1?}\n--- stdout\n{}--- stderr\n{}",
         output.status,
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
     if !output.status.success() {
-        println!("--- server log\n{}", server.log_text());
+        eprintln!("--- server log\n{}", server.log_text());
     }
     assert!(
         output.status.success(),

@@ -1,0 +1,188 @@
+//! The behaviour every framework adapter must show, written once.
+//!
+//! An adapter's test file implements [`Adapter`] (serve a [`LiveAuth`] with
+//! the [app contract](Adapter) on a loopback port) and invokes
+//! [`adapter_suite!`], which expands to one `#[tokio::test]` per case in
+//! [`cases`]. Every case talks to the server over real TCP, as a browser
+//! and an attacker would: HTTP/1.1 through `hyper`, WebSockets through
+//! `tokio-tungstenite`. Adding an adapter means adding one such file.
+//!
+//! ```ignore
+//! struct Axum;
+//! impl auth_adapter_suite::Adapter for Axum {
+//!     fn serve(auth: LiveAuth) -> std::net::SocketAddr { /* … */ }
+//! }
+//! auth_adapter_suite::adapter_suite!(Axum);
+//! ```
+
+// A test kit: every case and helper fails by panicking, as tests do.
+#![allow(clippy::missing_panics_doc)]
+
+pub mod cases;
+pub mod client;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_channel_memory::MemoryChannel;
+use auth_core::memory::{MemorySessionBackend, MemoryStore};
+use auth_core::{NewUser, Policies, Policy, Principal, SessionKey};
+use auth_http::auth_local_idp::{Argon2Hasher, LocalIdP, MemoryThrottle, TokenIssuer};
+use auth_http::{Guard, LiveAuth, LivePage, Region, escape_html};
+
+/// A framework adapter under test.
+///
+/// `serve` starts a server on `127.0.0.1:0` and returns its address once it
+/// accepts connections. The app it serves, behind the adapter's session
+/// layer and [`auth_http::SecureHeaders::new`], is:
+///
+/// | route | answer |
+/// | --- | --- |
+/// | the adapter's auth routes | at `auth.prefix()` (`/auth`) |
+/// | `GET /live` | the signed-in user only: `page("live").render_region(.., "admin", ..)` followed by the page's script tag |
+/// | `GET /whoami` | the current user's display name, or `anonymous` |
+/// | `POST /grant` | same origin only: grants `role=admin` to the request's principal and answers `303` to `/live` |
+/// | `GET /admin` | `admin page`, behind the adapter's guard for `Guard::policy("AdminOnly")` |
+pub trait Adapter {
+    /// Serves `auth` and the app above; returns the listening address.
+    fn serve(auth: LiveAuth) -> SocketAddr;
+}
+
+/// The test secret for the local IdP's tokens.
+pub const SECRET: &[u8] = b"a test secret that is long enough, 32+ bytes";
+
+/// The app's `LiveAuth` over the memory backends: a `live` page with a
+/// `claims` region and an `AdminOnly` `admin` region, an `admin` page,
+/// the local IdP with tiny Argon2 parameters and a throttle of 5 attempts a
+/// minute per email, plain (non-`Secure`) cookies for `http://`.
+pub fn live_auth() -> LiveAuth {
+    let page = LivePage::new("live")
+        .with_guard(Guard::login_required())
+        .with_region(Region::new("claims", |p: &Principal| {
+            let claims: Vec<String> = p
+                .claims()
+                .iter()
+                .map(|c| format!("{}={}", escape_html(&c.kind), escape_html(&c.value)))
+                .collect();
+            claims.join(",")
+        }))
+        .with_region(
+            Region::new("admin", |_| "SECRET admin content".to_owned())
+                .with_policy("AdminOnly")
+                .otherwise(|_| "admin content hidden".to_owned()),
+        );
+    let store = Arc::new(MemoryStore::new());
+    let tokens = TokenIssuer::hs256(SECRET).build().expect("32-byte secret");
+    let hasher = Argon2Hasher::builder()
+        .with_params(64, 1, 1)
+        .build()
+        .expect("valid parameters");
+    let idp = LocalIdP::builder(store.clone(), tokens)
+        .with_hasher(hasher)
+        .with_email_throttle(Arc::new(MemoryThrottle::new(5, Duration::from_secs(60))))
+        .build()
+        .expect("valid provider");
+    LiveAuth::builder(
+        store,
+        Arc::new(MemorySessionBackend::new()),
+        Arc::new(MemoryChannel::new()),
+    )
+    .with_local_idp(Arc::new(idp))
+    .with_secure_cookie(false)
+    .with_policies(Policies::new().with("AdminOnly", Policy::requires_claim("role", Some("admin"))))
+    .with_page(page)
+    .with_page(LivePage::new("admin").with_guard(Guard::policy("AdminOnly")))
+    .with_session_check_interval(Duration::from_millis(200))
+    .build()
+    .expect("valid test settings")
+}
+
+/// A server under test and the `LiveAuth` it serves.
+pub struct Served {
+    /// What the server serves; acting on it is acting as the app.
+    pub auth: LiveAuth,
+    /// The listening address.
+    pub addr: SocketAddr,
+}
+
+impl Served {
+    /// Serves [`live_auth`] through adapter `A`.
+    pub fn start<A: Adapter>() -> Self {
+        let auth = live_auth();
+        let addr = A::serve(auth.clone());
+        Self { auth, addr }
+    }
+
+    /// `http://{addr}`, the server's own origin.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Signs `user_id` in directly (creating the user); returns the
+    /// `Cookie` header value and the session key.
+    pub async fn sign_in(&self, user_id: &str) -> (String, SessionKey) {
+        let store = self.auth.actions().store();
+        let user = match store.get_user(user_id).await.expect("store works") {
+            Some(user) => user,
+            None => store
+                .create_user(NewUser::new(user_id).with_name(format!("name of {user_id}")))
+                .await
+                .expect("user created"),
+        };
+        let (token, session) = self
+            .auth
+            .sessions()
+            .sign_in(None, Principal::for_user(&user))
+            .await
+            .expect("signed in");
+        (
+            format!("{}={}", self.auth.cookie_name(), token.as_str()),
+            session.key,
+        )
+    }
+
+    /// The principal the session `key` holds now.
+    pub async fn principal(&self, key: &SessionKey) -> Principal {
+        self.auth
+            .sessions()
+            .load(key)
+            .await
+            .expect("session backend works")
+            .expect("session exists")
+            .record
+            .principal
+    }
+}
+
+/// One `#[tokio::test]` per case in [`cases`], for the adapter type given.
+#[macro_export]
+macro_rules! adapter_suite {
+    ($adapter:ty) => {
+        $crate::adapter_suite!(@cases $adapter;
+            register_signs_in_with_a_safe_cookie_and_goes_to_next,
+            wrong_password_returns_to_the_login_page_with_the_invalid_code,
+            cross_site_posts_are_refused_on_every_route,
+            hostile_next_targets_are_ignored,
+            wrong_content_types_and_oversized_bodies_are_refused,
+            pages_need_a_session_and_redirect_to_the_login_page,
+            the_guard_admits_after_a_grant_through_the_writer,
+            pages_send_the_secure_headers_and_personal_ones_are_not_stored,
+            a_static_script_is_served_and_cacheable,
+            logout_ends_the_session_and_clears_the_cookie,
+            cross_site_and_anonymous_upgrades_are_refused,
+            a_grant_reaches_every_tab_with_the_region_rendered,
+            a_storm_of_grants_and_revokes_ends_in_the_last_state,
+            revoking_a_session_navigates_only_its_tabs,
+            oversized_socket_frames_close_the_socket,
+        );
+    };
+    (@cases $adapter:ty; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                $crate::cases::$case::<$adapter>().await;
+            }
+        )+
+    };
+}
