@@ -28,8 +28,10 @@ use std::time::Duration;
 use auth_channel_memory::MemoryChannel;
 use auth_core::memory::{MemorySessionBackend, MemoryStore};
 use auth_core::{NewUser, Policies, Policy, Principal, SessionKey};
-use auth_http::auth_local_idp::{Argon2Hasher, LocalIdP, MemoryThrottle, TokenIssuer};
-use auth_http::{Guard, LiveAuth, LivePage, Region, escape_html};
+use auth_http::auth_local_idp::{
+    Argon2Hasher, LocalIdP, LocalIdpBuilder, MemoryThrottle, TokenIssuer,
+};
+use auth_http::{ConfigError, Guard, LiveAuth, LiveAuthBuilder, LivePage, Region, escape_html};
 
 /// A framework adapter under test.
 ///
@@ -54,9 +56,17 @@ pub const SECRET: &[u8] = b"a test secret that is long enough, 32+ bytes";
 
 /// The app's `LiveAuth` over the memory backends: a `live` page with a
 /// `claims` region and an `AdminOnly` `admin` region, an `admin` page,
-/// the local IdP with tiny Argon2 parameters and a throttle of 5 attempts a
-/// minute per email, plain (non-`Secure`) cookies for `http://`.
+/// the local IdP of [`local_idp`], plain (non-`Secure`) cookies for
+/// `http://`, a session check every 200 ms.
 pub fn live_auth() -> LiveAuth {
+    live_auth_with(|builder| builder).expect("valid test settings")
+}
+
+/// [`live_auth`] with more settings: `configure` receives the builder with
+/// everything above set and may change or add to it.
+pub fn live_auth_with(
+    configure: impl FnOnce(LiveAuthBuilder) -> LiveAuthBuilder,
+) -> Result<LiveAuth, ConfigError> {
     let page = LivePage::new("live")
         .with_guard(Guard::login_required())
         .with_region(Region::new("claims", |p: &Principal| {
@@ -73,29 +83,33 @@ pub fn live_auth() -> LiveAuth {
                 .otherwise(|_| "admin content hidden".to_owned()),
         );
     let store = Arc::new(MemoryStore::new());
+    let builder = LiveAuth::builder(
+        store.clone(),
+        Arc::new(MemorySessionBackend::new()),
+        Arc::new(MemoryChannel::new()),
+    )
+    .with_local_idp(Arc::new(local_idp(store).build().expect("valid provider")))
+    .with_secure_cookie(false)
+    .with_policies(Policies::new().with("AdminOnly", Policy::requires_claim("role", Some("admin"))))
+    .with_page(page)
+    .with_page(LivePage::new("admin").with_guard(Guard::policy("AdminOnly")))
+    .with_session_check_interval(Duration::from_millis(200));
+    configure(builder).build()
+}
+
+/// The local IdP's builder over `store`: HS256 tokens under [`SECRET`],
+/// tiny Argon2 parameters (tests only) and a throttle of 5 attempts a
+/// minute per email. Add to it (an address throttle, a counting hasher)
+/// and pass the result to [`live_auth_with`].
+pub fn local_idp(store: Arc<MemoryStore>) -> LocalIdpBuilder {
     let tokens = TokenIssuer::hs256(SECRET).build().expect("32-byte secret");
     let hasher = Argon2Hasher::builder()
         .with_params(64, 1, 1)
         .build()
         .expect("valid parameters");
-    let idp = LocalIdP::builder(store.clone(), tokens)
+    LocalIdP::builder(store, tokens)
         .with_hasher(hasher)
         .with_email_throttle(Arc::new(MemoryThrottle::new(5, Duration::from_secs(60))))
-        .build()
-        .expect("valid provider");
-    LiveAuth::builder(
-        store,
-        Arc::new(MemorySessionBackend::new()),
-        Arc::new(MemoryChannel::new()),
-    )
-    .with_local_idp(Arc::new(idp))
-    .with_secure_cookie(false)
-    .with_policies(Policies::new().with("AdminOnly", Policy::requires_claim("role", Some("admin"))))
-    .with_page(page)
-    .with_page(LivePage::new("admin").with_guard(Guard::policy("AdminOnly")))
-    .with_session_check_interval(Duration::from_millis(200))
-    .build()
-    .expect("valid test settings")
 }
 
 /// A server under test and the `LiveAuth` it serves.
@@ -109,7 +123,11 @@ pub struct Served {
 impl Served {
     /// Serves [`live_auth`] through adapter `A`.
     pub fn start<A: Adapter>() -> Self {
-        let auth = live_auth();
+        Self::serve::<A>(live_auth())
+    }
+
+    /// Serves `auth` (built with [`live_auth_with`]) through adapter `A`.
+    pub fn serve<A: Adapter>(auth: LiveAuth) -> Self {
         let addr = A::serve(auth.clone());
         Self { auth, addr }
     }
@@ -155,34 +173,25 @@ impl Served {
     }
 }
 
-/// One `#[tokio::test]` per case in [`cases`], for the adapter type given.
+/// One `#[tokio::test]` per case in [`cases`], for the adapter type given,
+/// in one module per subject (`forms::…`, `pages::…`, `live::…`).
 #[macro_export]
 macro_rules! adapter_suite {
     ($adapter:ty) => {
-        $crate::adapter_suite!(@cases $adapter;
-            register_signs_in_with_a_safe_cookie_and_goes_to_next,
-            wrong_password_returns_to_the_login_page_with_the_invalid_code,
-            cross_site_posts_are_refused_on_every_route,
-            hostile_next_targets_are_ignored,
-            wrong_content_types_and_oversized_bodies_are_refused,
-            pages_need_a_session_and_redirect_to_the_login_page,
-            the_guard_admits_after_a_grant_through_the_writer,
-            pages_send_the_secure_headers_and_personal_ones_are_not_stored,
-            a_static_script_is_served_and_cacheable,
-            logout_ends_the_session_and_clears_the_cookie,
-            cross_site_and_anonymous_upgrades_are_refused,
-            a_grant_reaches_every_tab_with_the_region_rendered,
-            a_storm_of_grants_and_revokes_ends_in_the_last_state,
-            revoking_a_session_navigates_only_its_tabs,
-            oversized_socket_frames_close_the_socket,
-        );
+        $crate::forms_cases!($adapter);
+        $crate::pages_cases!($adapter);
+        $crate::live_cases!($adapter);
     };
-    (@cases $adapter:ty; $($case:ident),+ $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                $crate::cases::$case::<$adapter>().await;
-            }
-        )+
+    (@module $adapter:ty, $module:ident; $($case:ident),+ $(,)?) => {
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    $crate::cases::$module::$case::<$adapter>().await;
+                }
+            )+
+        }
     };
 }
