@@ -45,7 +45,8 @@ fuzz_target!(|data: &[u8]| {
 });
 
 /// The first value of cookie `name` that is 64 lowercase hex characters
-/// (optionally in double quotes), scanning pairs in header order.
+/// (optionally in one pair of double quotes), scanning pairs in header
+/// order.
 fn reference(headers: &HeaderMap, name: &str) -> Option<String> {
     for value in headers.get_all(COOKIE) {
         let Ok(line) = value.to_str() else {
@@ -59,7 +60,12 @@ fn reference(headers: &HeaderMap, name: &str) -> Option<String> {
             if key != name {
                 continue;
             }
-            let value = value.trim_start_matches('"').trim_end_matches('"');
+            // One surrounding pair of quotes is allowed; an unbalanced quote
+            // makes the value malformed.
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
             if value.len() == 64
                 && value
                     .bytes()
