@@ -57,9 +57,12 @@ fn reference(headers: &HeaderMap, name: &str) -> Option<String> {
             let Some((key, value)) = pair.split_once('=') else {
                 continue;
             };
-            if key != name {
+            // Like the cookie crate, whitespace around the name and the
+            // value is not part of them.
+            if key.trim() != name {
                 continue;
             }
+            let value = value.trim();
             // One surrounding pair of quotes is allowed; an unbalanced quote
             // makes the value malformed.
             let value = value
