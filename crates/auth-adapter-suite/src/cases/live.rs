@@ -2,12 +2,14 @@
 
 use std::time::{Duration, Instant};
 
+use auth_core::AuthEvent;
 use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::{signed_in_socket, whoami};
-use crate::client::{connect, frame_within, next_frame, refused_status};
-use crate::{Adapter, Served};
+use crate::client::{WAIT, connect, frame_within, next_frame, refused_status};
+use crate::{Adapter, Served, live_auth_with};
 
 /// Cross site and anonymous upgrades are refused.
 pub async fn cross_site_and_anonymous_upgrades_are_refused<A: Adapter>() {
@@ -26,6 +28,32 @@ pub async fn cross_site_and_anonymous_upgrades_are_refused<A: Adapter>() {
     );
     let forged = connect(served.addr, Some("live_auth=garbage"), Some(&origin)).await;
     assert_eq!(refused_status(forged), 401);
+    let forged = connect(served.addr, Some("live_auth=garbage"), None).await;
+    assert_eq!(
+        refused_status(forged),
+        401,
+        "no origin still needs a session"
+    );
+}
+
+/// Unknown pages are refused.
+pub async fn unknown_pages_are_refused<A: Adapter>() {
+    let served = Served::start::<A>();
+    let (cookie, _) = served.sign_in("local:ada").await;
+    let origin = served.origin();
+    let mut request = format!("ws://{}/auth/live?page=nope", served.addr)
+        .into_client_request()
+        .expect("valid URL");
+    for (name, value) in [("cookie", &cookie), ("origin", &origin)] {
+        request
+            .headers_mut()
+            .insert(name, value.parse().expect("valid header"));
+    }
+    let refused = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+        .await
+        .expect("the upgrade was answered in time")
+        .map(|(socket, _)| socket);
+    assert_eq!(refused_status(refused), 404);
 }
 
 /// A grant reaches every tab with the region rendered.
@@ -126,6 +154,145 @@ pub async fn revoking_a_session_navigates_only_its_tabs<A: Adapter>() {
         None
     );
     assert_eq!(whoami(&served, &other_cookie).await, "name of local:ada");
+
+    served
+        .auth
+        .actions()
+        .revoke_all_sessions(&principal)
+        .await
+        .expect("revoked");
+    let frame = next_frame(&mut other).await;
+    assert_eq!(frame["type"], "navigate", "{frame}");
+    assert_eq!(whoami(&served, &other_cookie).await, "anonymous");
+}
+
+/// A session ended without an event (expired in the backend) is noticed by
+/// the periodic check.
+pub async fn a_session_ended_without_an_event_is_noticed_by_the_periodic_check<A: Adapter>() {
+    let served = Served::start::<A>();
+    let (cookie, key) = served.sign_in("local:ada").await;
+    let mut tab = signed_in_socket(&served, &cookie).await;
+    // Deleted behind the channel's back.
+    served
+        .auth
+        .sessions()
+        .sign_out(&key)
+        .await
+        .expect("signed out");
+    let frame = next_frame(&mut tab).await;
+    assert_eq!(frame["type"], "navigate", "{frame}");
+}
+
+/// A resync from the channel always sends the state, and navigates a tab
+/// whose session ended while events were lost.
+pub async fn a_resync_from_the_channel_always_sends_the_state<A: Adapter>() {
+    // No periodic check within the test: only the resync can tell the tab.
+    let auth =
+        live_auth_with(|builder| builder.with_session_check_interval(Duration::from_secs(3600)))
+            .expect("valid settings");
+    let served = Served::serve::<A>(auth);
+    let (cookie, key) = served.sign_in("local:ada").await;
+    let mut tab = signed_in_socket(&served, &cookie).await;
+    let channel = served.auth.actions().channel().clone();
+
+    // Nothing changed, yet the tab gets the whole state to re-render from.
+    channel
+        .publish("local:ada", AuthEvent::Resync)
+        .await
+        .expect("published");
+    let frame = next_frame(&mut tab).await;
+    assert_eq!(frame["type"], "update", "{frame}");
+    assert_eq!(frame["authenticated"], true, "{frame}");
+    assert_eq!(frame["regions"]["admin"], "admin content hidden", "{frame}");
+
+    served
+        .auth
+        .sessions()
+        .sign_out(&key)
+        .await
+        .expect("signed out");
+    assert_eq!(
+        frame_within(&mut tab, Duration::from_millis(300)).await,
+        None,
+        "a silent sign-out sends nothing by itself"
+    );
+    channel
+        .publish("local:ada", AuthEvent::Resync)
+        .await
+        .expect("published");
+    assert_eq!(next_frame(&mut tab).await["type"], "navigate");
+}
+
+/// The client can ask for the state again; garbage from it is ignored.
+pub async fn the_client_can_ask_for_the_state_again<A: Adapter>() {
+    let served = Served::start::<A>();
+    let (cookie, _) = served.sign_in("local:ada").await;
+    let mut tab = signed_in_socket(&served, &cookie).await;
+    tab.send(Message::text("resync")).await.expect("sent");
+    assert_eq!(next_frame(&mut tab).await["type"], "update");
+    tab.send(Message::text("{not json")).await.expect("sent");
+    tab.send(Message::binary(vec![0, 1, 2]))
+        .await
+        .expect("sent");
+    tab.send(Message::text("resync")).await.expect("sent");
+    let frame = next_frame(&mut tab).await;
+    assert_eq!(frame["type"], "update", "{frame}");
+    assert_eq!(frame["authenticated"], true, "{frame}");
+}
+
+/// Users in the thousand-connection case. 100 users × 10 tabs is 1,000
+/// sockets, 2,000 descriptors in the test process (both ends are here):
+/// under the usual `ulimit -n` of 4,096 (20,000 where it was written), with
+/// room for the other cases running at the same time.
+const USERS: usize = 100;
+/// Tabs per user in the thousand-connection case.
+const TABS: usize = 10;
+
+/// One grant among a thousand connections reaches exactly its user's tabs.
+pub async fn one_grant_among_a_thousand_connections_reaches_exactly_its_user<A: Adapter>() {
+    let served = Served::start::<A>();
+    let origin = served.origin();
+    let mut tabs = Vec::with_capacity(USERS * TABS);
+    for user in 0..USERS {
+        let (cookie, _) = served.sign_in(&format!("local:user{user}")).await;
+        // One user's tabs open at once, as a browser restoring them would.
+        let opened = futures_util::future::join_all((0..TABS).map(|_| async {
+            let mut socket = connect(served.addr, Some(&cookie), Some(&origin))
+                .await
+                .expect("upgrade");
+            assert_eq!(next_frame(&mut socket).await["type"], "update");
+            socket
+        }))
+        .await;
+        tabs.extend(opened.into_iter().map(|socket| (user, socket)));
+    }
+    assert_eq!(tabs.len(), USERS * TABS);
+
+    let (_, key) = served.sign_in("local:user42").await;
+    let principal = served.principal(&key).await;
+    served
+        .auth
+        .actions()
+        .grant(&principal, None, "role", "admin")
+        .await
+        .expect("granted");
+
+    let mut reached = 0;
+    for (user, socket) in &mut tabs {
+        if *user == 42 {
+            let frame = next_frame(socket).await;
+            assert_eq!(frame["regions"]["admin"], "SECRET admin content", "{frame}");
+            reached += 1;
+        }
+    }
+    assert_eq!(reached, TABS);
+    // Nobody else heard anything: after a pause, no other socket has a
+    // frame waiting.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (user, socket) in tabs.iter_mut().filter(|(user, _)| *user != 42) {
+        let frame = frame_within(socket, Duration::from_millis(1)).await;
+        assert_eq!(frame, None, "user{user} heard another user's grant");
+    }
 }
 
 /// Oversized socket frames close the socket.
@@ -155,10 +322,15 @@ macro_rules! live_cases {
     ($adapter:ty) => {
         $crate::adapter_suite!(@module $adapter, live;
             cross_site_and_anonymous_upgrades_are_refused,
+            unknown_pages_are_refused,
             a_grant_reaches_every_tab_with_the_region_rendered,
             a_storm_of_grants_and_revokes_ends_in_the_last_state,
             revoking_a_session_navigates_only_its_tabs,
             oversized_socket_frames_close_the_socket,
+            a_session_ended_without_an_event_is_noticed_by_the_periodic_check,
+            a_resync_from_the_channel_always_sends_the_state,
+            the_client_can_ask_for_the_state_again,
+            one_grant_among_a_thousand_connections_reaches_exactly_its_user,
         );
     };
 }

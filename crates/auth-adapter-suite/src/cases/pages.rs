@@ -32,7 +32,11 @@ pub async fn pages_need_a_session_and_redirect_to_the_login_page<A: Adapter>() {
 /// The guard admits after a grant through the writer.
 pub async fn the_guard_admits_after_a_grant_through_the_writer<A: Adapter>() {
     let served = Served::start::<A>();
-    assert_eq!(get(served.addr, "/admin", None).await.status, 303);
+    let anonymous = get(served.addr, "/admin", None).await;
+    assert_eq!(
+        (anonymous.status.as_u16(), anonymous.location()),
+        (303, "/login_local")
+    );
     let (cookie, _) = served.sign_in("local:ada").await;
     assert_eq!(get(served.addr, "/admin", Some(&cookie)).await.status, 403);
     let origin = served.origin();
@@ -66,21 +70,93 @@ pub async fn pages_send_the_secure_headers_and_personal_ones_are_not_stored<A: A
     );
 }
 
-/// A static script is served and cacheable.
+/// The client script is served, with or without a session, and cacheable.
 pub async fn a_static_script_is_served_and_cacheable<A: Adapter>() {
     let served = Served::start::<A>();
     let (cookie, _) = served.sign_in("local:ada").await;
-    let script = get(served.addr, "/auth/live.js", Some(&cookie)).await;
-    assert_eq!(script.status, 200);
-    assert!(
-        script.header("content-type").contains("javascript"),
-        "{script:?}"
+    for cookie in [None, Some(cookie.as_str())] {
+        let script = get(served.addr, "/auth/live.js", cookie).await;
+        assert_eq!(script.status, 200, "{cookie:?}");
+        assert!(
+            script.header("content-type").starts_with("text/javascript"),
+            "{script:?}"
+        );
+        assert!(script.body.contains("new WebSocket"), "the live client");
+        assert!(
+            !script.header("cache-control").contains("no-store"),
+            "the script reads no session: {script:?}"
+        );
+    }
+}
+
+/// The current user is anonymous without a valid cookie.
+pub async fn the_current_user_is_anonymous_without_a_valid_cookie<A: Adapter>() {
+    let served = Served::start::<A>();
+    let (cookie, _) = served.sign_in("local:ada").await;
+    assert_eq!(whoami(&served, &cookie).await, "name of local:ada");
+    for bad in [
+        None,
+        Some("live_auth=nothex"),
+        Some("live_auth="),
+        Some("live_auth=0000000000000000000000000000000000000000000000000000000000000000"),
+        Some("other=1"),
+        Some(";;;==;"),
+    ] {
+        let answer = get(served.addr, "/whoami", bad).await;
+        assert_eq!(answer.status, 200, "{bad:?}");
+        assert_eq!(answer.body, "anonymous", "{bad:?}");
+    }
+}
+
+/// A signed-out session is anonymous on its next request, and its cookie
+/// replayed opens no page.
+pub async fn a_signed_out_session_is_anonymous_on_its_next_request<A: Adapter>() {
+    let served = Served::start::<A>();
+    let (cookie, key) = served.sign_in("local:ada").await;
+    served
+        .auth
+        .sessions()
+        .sign_out(&key)
+        .await
+        .expect("signed out");
+    assert_eq!(whoami(&served, &cookie).await, "anonymous");
+    let replay = get(served.addr, "/live", Some(&cookie)).await;
+    assert_eq!(
+        (replay.status.as_u16(), replay.location()),
+        (303, "/login_local"),
+        "replay after sign-out is refused"
     );
-    assert!(script.body.contains("WebSocket"), "the live client");
-    assert!(
-        !script.header("cache-control").contains("no-store"),
-        "the script reads no session: {script:?}"
+}
+
+/// A grant in one session reaches the user's other session.
+pub async fn a_grant_in_one_session_reaches_the_users_other_session<A: Adapter>() {
+    let served = Served::start::<A>();
+    let (laptop, _) = served.sign_in("local:ada").await;
+    let (phone, _) = served.sign_in("local:ada").await;
+    let origin = served.origin();
+    let headers = [("cookie", laptop.as_str()), ("origin", origin.as_str())];
+    let answer = form(served.addr, "/grant", &[], &headers).await;
+    assert_eq!((answer.status.as_u16(), answer.location()), (303, "/live"));
+    let page = get(served.addr, "/live", Some(&phone)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("SECRET admin content"), "{}", page.body);
+}
+
+/// An anonymous grant changes nothing: it is answered as the error.
+pub async fn an_anonymous_grant_changes_nothing<A: Adapter>() {
+    let served = Served::start::<A>();
+    let (cookie, key) = served.sign_in("local:ada").await;
+    let origin = served.origin();
+    let answer = form(served.addr, "/grant", &[], &[("origin", origin.as_str())]).await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.location()),
+        (303, "/live?error=unknown")
     );
+    assert!(
+        served.principal(&key).await.claims().is_empty(),
+        "no session gained a claim"
+    );
+    assert_eq!(get(served.addr, "/admin", Some(&cookie)).await.status, 403);
 }
 
 /// The cases of this module, for [`adapter_suite!`](crate::adapter_suite).
@@ -93,6 +169,10 @@ macro_rules! pages_cases {
             the_guard_admits_after_a_grant_through_the_writer,
             pages_send_the_secure_headers_and_personal_ones_are_not_stored,
             a_static_script_is_served_and_cacheable,
+            the_current_user_is_anonymous_without_a_valid_cookie,
+            a_signed_out_session_is_anonymous_on_its_next_request,
+            a_grant_in_one_session_reaches_the_users_other_session,
+            an_anonymous_grant_changes_nothing,
         );
     };
 }

@@ -1,0 +1,53 @@
+//! `LiveAuth::builder` refuses settings it cannot serve.
+
+use std::sync::Arc;
+
+use auth_channel_memory::MemoryChannel;
+use auth_core::memory::{MemorySessionBackend, MemoryStore};
+use auth_core::{Policies, Policy};
+use auth_http::{ConfigError, LiveAuth, LiveAuthBuilder, LivePage, Region};
+
+/// A valid app's builder (an `AdminOnly` policy, a `live` page using it)
+/// with `configure` applied, built.
+fn build(
+    configure: impl FnOnce(LiveAuthBuilder) -> LiveAuthBuilder,
+) -> Result<LiveAuth, ConfigError> {
+    let builder = LiveAuth::builder(
+        Arc::new(MemoryStore::new()),
+        Arc::new(MemorySessionBackend::new()),
+        Arc::new(MemoryChannel::new()),
+    )
+    .with_secure_cookie(false)
+    .with_policies(Policies::new().with("AdminOnly", Policy::requires_claim("role", Some("admin"))))
+    .with_page(
+        LivePage::new("live")
+            .with_region(Region::new("admin", |_| "admin".to_owned()).with_policy("AdminOnly")),
+    );
+    configure(builder).build()
+}
+
+#[test]
+fn the_builder_refuses_bad_settings() {
+    assert!(build(|b| b).is_ok(), "the base settings are valid");
+    assert!(matches!(
+        build(|b| b.with_prefix("auth/")),
+        Err(ConfigError::Prefix)
+    ));
+    assert!(matches!(
+        build(|b| b.with_login_path("https://evil.example/")),
+        Err(ConfigError::Path(_))
+    ));
+    let unknown_policy = build(|b| {
+        b.with_page(
+            LivePage::new("x").with_region(Region::new("r", |_| String::new()).with_policy("Nope")),
+        )
+    });
+    assert!(matches!(
+        unknown_policy,
+        Err(ConfigError::UnknownPolicy { .. })
+    ));
+    assert!(matches!(
+        build(|b| b.with_page(LivePage::new("live"))),
+        Err(ConfigError::DuplicatePage(_))
+    ));
+}
