@@ -4,6 +4,9 @@
 //! each into a test.
 
 pub mod forms;
+pub mod hostile;
+pub mod hostile_sessions;
+pub mod hostile_tokens;
 pub mod live;
 pub mod pages;
 

@@ -1,8 +1,6 @@
 //! A test app over the memory backends, served on a loopback port.
 #![allow(dead_code, unreachable_pub)]
 
-pub mod hostile;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
