@@ -5,7 +5,9 @@
 
 pub mod forms;
 pub mod live;
+pub mod local;
 pub mod pages;
+pub mod tokens;
 
 use crate::Served;
 use crate::client::{Answer, Socket, connect, form, get, next_frame};
