@@ -174,14 +174,16 @@ impl Served {
 }
 
 /// One `#[tokio::test]` per case in [`cases`], for the adapter type given,
-/// in one module per subject (`forms::…`, `pages::…`, `live::…`,
-/// `hostile::…`, `hostile_sessions::…`, `hostile_tokens::…`).
+/// in one module per subject (`forms::…`, `pages::…`, `live::…`, `local::…`,
+/// `tokens::…`, `hostile::…`, `hostile_sessions::…`, `hostile_tokens::…`).
 #[macro_export]
 macro_rules! adapter_suite {
     ($adapter:ty) => {
         $crate::forms_cases!($adapter);
         $crate::pages_cases!($adapter);
         $crate::live_cases!($adapter);
+        $crate::local_cases!($adapter);
+        $crate::tokens_cases!($adapter);
         $crate::hostile_cases!($adapter);
         $crate::hostile_sessions_cases!($adapter);
         $crate::hostile_tokens_cases!($adapter);

@@ -83,10 +83,15 @@ pub async fn hostile_next_targets_are_ignored<A: Adapter>() {
     let hostile = [
         "//evil.example",
         "/\\evil.example",
+        "\\\\evil.example",
         "https://evil.example/",
+        "http:evil.example",
         "javascript:alert(1)",
         "/x\r\nSet-Cookie: a=b",
+        " /live",
+        "/\tevil.example",
         "//%2Fevil.example",
+        "evil.example",
     ];
     for (n, target) in hostile.iter().enumerate() {
         let fields = [("email", ""), ("error_next", target)];

@@ -8,7 +8,9 @@ pub mod hostile;
 pub mod hostile_sessions;
 pub mod hostile_tokens;
 pub mod live;
+pub mod local;
 pub mod pages;
+pub mod tokens;
 
 use crate::Served;
 use crate::client::{Answer, Socket, connect, form, get, next_frame};
