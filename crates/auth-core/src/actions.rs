@@ -190,6 +190,27 @@ impl AuthActions {
         Ok(removed)
     }
 
+    /// Deletes the user for good, through the three layers: the store
+    /// first (user, claims, credentials and links in one step), then the
+    /// user's change stamp moves and every session is deleted, then every
+    /// live tab is told to leave. A session that escaped the deletion (a
+    /// sign-in racing this call) still ends on its next load: the moved
+    /// stamp makes it re-read a user that is gone.
+    ///
+    /// [`AuthError::Store`] with [`StoreError::NotFound`](crate::StoreError::NotFound)
+    /// when the user does not exist (nothing else is touched then).
+    #[tracing::instrument(skip_all)]
+    pub async fn delete_user(&self, principal: &Principal) -> Result<usize, AuthError> {
+        let user_id = user_id_of(principal)?;
+        self.store.delete_user(user_id).await?;
+        let backend = self.sessions.backend();
+        backend.bump_user_stamp(user_id).await?;
+        let removed = backend.delete_sessions_of(user_id).await?;
+        self.publish(user_id, AuthEvent::revoke(None)).await;
+        tracing::info!(%user_id, sessions = removed, "user deleted");
+        Ok(removed)
+    }
+
     async fn publish(&self, user_id: &str, event: AuthEvent) {
         if let Err(error) = self.channel.publish(user_id, event).await {
             warn!(%error, "live auth event not delivered; sessions and store hold the change");

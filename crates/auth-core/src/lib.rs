@@ -70,6 +70,9 @@
 //!     async fn set_password_hash(&self, user_id: &str, hash: PasswordHash) -> Result<(), StoreError> {
 //!         self.inner.set_password_hash(user_id, hash).await
 //!     }
+//!     async fn delete_user(&self, user_id: &str) -> Result<(), StoreError> {
+//!         self.inner.delete_user(user_id).await
+//!     }
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), StoreError> {

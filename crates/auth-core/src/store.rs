@@ -72,4 +72,16 @@ pub trait AuthStore: Send + Sync + 'static {
     /// Sets (or replaces) the user's password hash. [`StoreError::NotFound`]
     /// when the user does not exist.
     async fn set_password_hash(&self, user_id: &str, hash: PasswordHash) -> Result<(), StoreError>;
+
+    /// Deletes the user with everything the store keeps of it (claims,
+    /// credentials, provider links) in one atomic step: afterwards
+    /// [`get_user`](Self::get_user) and [`password_hash`](Self::password_hash)
+    /// answer `None`, [`links_of`](Self::links_of) is empty and each of its
+    /// (provider, subject) pairs is free to link again.
+    /// [`StoreError::NotFound`] when the user does not exist (so a repeat
+    /// call is `NotFound`, and writes nothing).
+    ///
+    /// Sessions are not the store's: [`AuthActions::delete_user`](crate::AuthActions::delete_user)
+    /// deletes the user here, then ends the sessions and live tabs.
+    async fn delete_user(&self, user_id: &str) -> Result<(), StoreError>;
 }

@@ -22,6 +22,8 @@ enum StoreFault {
     RacyClaims,
     /// A create that conflicts on the user id still writes its password.
     HalfWriteOnConflict,
+    /// `delete_user` removes the user row but keeps its provider links.
+    DeleteKeepsLinks,
 }
 
 struct FaultyStore {
@@ -93,6 +95,25 @@ impl AuthStore for FaultyStore {
     }
     async fn set_password_hash(&self, user_id: &str, hash: PasswordHash) -> Result<(), StoreError> {
         self.inner.set_password_hash(user_id, hash).await
+    }
+    async fn delete_user(&self, user_id: &str) -> Result<(), StoreError> {
+        let links = self.inner.links_of(user_id).await?;
+        self.inner.delete_user(user_id).await?;
+        if self.fault == StoreFault::DeleteKeepsLinks {
+            // Put the links back under a ghost user that has no row.
+            let ghost = format!("{user_id}-ghost");
+            self.inner.create_user(NewUser::new(ghost.clone())).await?;
+            for link in links {
+                self.inner
+                    .link_provider(ProviderLink::new(
+                        link.provider,
+                        link.subject,
+                        ghost.clone(),
+                    ))
+                    .await?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -221,6 +242,18 @@ async fn kit_catches_a_half_write_on_conflict() {
     let store = FaultyStore {
         inner: MemoryStore::new(),
         fault: StoreFault::HalfWriteOnConflict,
+    };
+    store_conformance(&store).await;
+}
+
+#[tokio::test]
+#[should_panic(
+    expected = "store conformance failed at \"delete_user removes the user, credentials and links, and nothing else\""
+)]
+async fn kit_catches_a_delete_that_keeps_links() {
+    let store = FaultyStore {
+        inner: MemoryStore::new(),
+        fault: StoreFault::DeleteKeepsLinks,
     };
     store_conformance(&store).await;
 }

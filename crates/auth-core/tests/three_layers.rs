@@ -6,7 +6,9 @@ mod support;
 
 use std::sync::Arc;
 
-use auth_core::{AuthEvent, Claim, Principal};
+use std::time::Duration;
+
+use auth_core::{AuthError, AuthEvent, Claim, Principal, SessionRecord, SessionToken, StoreError};
 use support::{Stack, next_event};
 
 /// Row "only store: needs a reload". Without the session layer, both the
@@ -304,4 +306,44 @@ async fn a_change_to_another_user_never_takes_over_the_acting_session() {
     assert!(!acting.has_claim("role", Some("editor")));
     let changed = stack.principal_of(&target_session).await;
     assert!(changed.has_claim("role", Some("editor")));
+}
+
+#[tokio::test]
+async fn delete_user_removes_the_account_and_ends_every_session_and_tab() {
+    let stack = Stack::memory();
+    let (user, bystander) = (stack.user().await, stack.user().await);
+    let (_, first) = stack.sign_in(&user.user_id).await;
+    let (_, second) = stack.sign_in(&user.user_id).await;
+    let (_, theirs) = stack.sign_in(&bystander.user_id).await;
+    let mut tab = stack.channel.subscribe(&user.user_id).await.unwrap();
+    let mut their_tab = stack.channel.subscribe(&bystander.user_id).await.unwrap();
+    // A session written with the stamp read before the deletion, as a
+    // sign-in racing it would: the deletion cannot see it.
+    let stamp = stack.backend.user_stamp(&user.user_id).await.unwrap();
+
+    let removed = stack.actions.delete_user(first.principal()).await.unwrap();
+    assert_eq!(removed, 2);
+    assert_eq!(stack.store.get_user(&user.user_id).await.unwrap(), None);
+    for session in [&first, &second] {
+        assert!(stack.sessions.load(&session.key).await.unwrap().is_none());
+    }
+    let event = next_event(&mut tab).await;
+    assert_eq!(event, AuthEvent::revoke(None));
+    support::assert_quiet(&mut their_tab).await;
+    assert!(stack.sessions.load(&theirs.key).await.unwrap().is_some());
+
+    let straggler = SessionToken::generate().key();
+    let record = SessionRecord::new(first.principal().clone(), stamp);
+    stack
+        .backend
+        .save(&straggler, &record, Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert!(stack.sessions.load(&straggler).await.unwrap().is_none());
+
+    let again = stack.actions.delete_user(first.principal()).await;
+    assert!(
+        matches!(again, Err(AuthError::Store(StoreError::NotFound))),
+        "{again:?}"
+    );
 }

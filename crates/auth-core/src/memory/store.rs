@@ -187,4 +187,15 @@ impl AuthStore for MemoryStore {
         tables.credentials.insert(user_id.to_owned(), hash);
         Ok(())
     }
+
+    async fn delete_user(&self, user_id: &str) -> Result<(), StoreError> {
+        validate_user_id(user_id)?;
+        let mut tables = self.tables();
+        if tables.users.remove(user_id).is_none() {
+            return Err(StoreError::NotFound);
+        }
+        tables.credentials.remove(user_id);
+        tables.links.retain(|_, link| link.user_id != user_id);
+        Ok(())
+    }
 }

@@ -52,6 +52,7 @@ mod channel;
 mod session;
 mod store;
 mod store_conflict;
+mod store_delete;
 mod store_input;
 mod store_invalid;
 

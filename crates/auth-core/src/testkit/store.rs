@@ -6,7 +6,7 @@ use crate::principal::Claim;
 use crate::store::AuthStore;
 use crate::user::{ClaimChange, Extras, NewUser, PasswordHash, ProviderLink, UserUpdate};
 
-use super::{Check, run_id, store_conflict, store_input, store_invalid};
+use super::{Check, run_id, store_conflict, store_delete, store_input, store_invalid};
 
 /// The provider name every link of the suite uses.
 pub(super) const PROVIDER: &str = "testkit";
@@ -66,7 +66,7 @@ pub(super) fn is_invalid(error: &StoreError) -> bool {
 /// conflicts on the user id or on a (provider, subject) writes nothing (no
 /// orphan user, credentials or links); partial user updates; claim changes
 /// (`Replace`, `Set`, `Remove`); `NotFound` for unknown users; password
-/// hashes; idempotent links and link conflicts; `Invalid` for malformed
+/// hashes; deleting a user with its credentials and links; idempotent links and link conflicts; `Invalid` for malformed
 /// input, with nothing written; exact comparison of ids and subjects; unicode
 /// and longest-valid values; extras JSON; 50 concurrent claim changes of
 /// different types to one user; 20 concurrent creates with one link.
@@ -89,6 +89,7 @@ pub async fn store_conformance(store: &dyn AuthStore) {
     update_claims_semantics(store, &ids).await;
     not_found_for_unknown_user(store, &ids).await;
     password_hashes(store, &ids).await;
+    store_delete::delete_user(store, &ids).await;
     store_conflict::link_provider_rules(store, &ids).await;
     store_invalid::invalid_creates(store, &ids).await;
     store_invalid::invalid_changes(store, &ids).await;

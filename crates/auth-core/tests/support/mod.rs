@@ -174,6 +174,9 @@ impl AuthStore for Wrapped {
     async fn set_password_hash(&self, user_id: &str, hash: PasswordHash) -> Result<(), StoreError> {
         self.inner.set_password_hash(user_id, hash).await
     }
+    async fn delete_user(&self, user_id: &str) -> Result<(), StoreError> {
+        self.inner.delete_user(user_id).await
+    }
 }
 
 /// A channel whose transport is down: every call fails.

@@ -289,4 +289,11 @@ impl AuthStore for SeaOrmAuthStore {
         })
         .await
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_user(&self, user_id: &str) -> Result<(), StoreError> {
+        validate_user_id(user_id)?;
+        self.ready().await?;
+        retry(store_error_is_transient, || self.delete_once(user_id)).await
+    }
 }

@@ -312,6 +312,32 @@ impl SeaOrmAuthStore {
         .await;
         finish(tx, result, store_db("committing a password hash")).await
     }
+
+    /// Deletes the user row, its credentials and its links in one
+    /// transaction; the user row is locked first, so a concurrent link or
+    /// password write either lands before (and is deleted) or finds no
+    /// user.
+    pub(super) async fn delete_once(&self, user_id: &str) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .begin_write()
+            .await
+            .map_err(store_db("starting a transaction"))?;
+        let result = async {
+            if !self.user_exists(&tx, user_id, true).await? {
+                return Err(StoreError::NotFound);
+            }
+            for table in [PROVIDER_LINKS_TABLE, CREDENTIALS_TABLE, USERS_TABLE] {
+                let sql = format!("DELETE FROM {table} WHERE user_id = ?");
+                tx.execute_raw(self.db.stmt(&sql, vec![user_id.into()]))
+                    .await
+                    .map_err(store_db("deleting a user"))?;
+            }
+            Ok(())
+        }
+        .await;
+        finish(tx, result, store_db("committing a deleted user")).await
+    }
 }
 
 /// A duplicate key becomes [`StoreError::Conflict`] naming `what`; any
