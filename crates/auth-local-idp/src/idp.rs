@@ -2,6 +2,7 @@
 //! `IdentityProvider` impl. Registration and login live in their own files.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use auth_core::{
 };
 use serde_json::{Map, Value};
 
+use crate::address::{DEFAULT_IPV6_PREFIX, address_group};
 use crate::error::{ConfigError, LocalIdpError};
 use crate::hasher::Argon2Hasher;
 use crate::policy::PasswordPolicy;
@@ -34,8 +36,9 @@ pub const SESSION_CLAIM: &str = "sid";
 
 /// Default attempts per normalised email per window.
 pub const DEFAULT_EMAIL_LIMIT: u32 = 10;
-/// Default attempts per client address per window (higher: many people
-/// may share one address).
+/// Default failed attempts per client address (or IPv6 prefix) per window.
+/// Only failures count, so people sharing one office address do not lock
+/// each other out by signing in.
 pub const DEFAULT_ADDRESS_LIMIT: u32 = 50;
 /// Default throttle window.
 pub const DEFAULT_THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -60,6 +63,7 @@ pub struct LocalIdP {
     pub(crate) policy: PasswordPolicy,
     pub(crate) email_throttle: Arc<dyn Throttle>,
     pub(crate) address_throttle: Arc<dyn Throttle>,
+    pub(crate) ipv6_prefix: u8,
 }
 
 /// Builds a [`LocalIdP`]; see [`LocalIdP::builder`].
@@ -71,6 +75,7 @@ pub struct LocalIdpBuilder {
     policy: PasswordPolicy,
     email_throttle: Option<Arc<dyn Throttle>>,
     address_throttle: Option<Arc<dyn Throttle>>,
+    ipv6_prefix: u8,
 }
 
 impl LocalIdpBuilder {
@@ -103,8 +108,22 @@ impl LocalIdpBuilder {
         self
     }
 
+    /// Sets the length of the IPv6 prefix client addresses are counted by
+    /// (default [`DEFAULT_IPV6_PREFIX`], a /64; 1 to 128). Longer prefixes
+    /// weaken the per-address throttle: a host holding a /64 gets a budget
+    /// per address it rotates through.
+    pub fn with_ipv6_prefix(mut self, prefix: u8) -> Self {
+        self.ipv6_prefix = prefix;
+        self
+    }
+
     /// Builds the provider.
     pub fn build(self) -> Result<LocalIdP, ConfigError> {
+        if !(1..=128).contains(&self.ipv6_prefix) {
+            return Err(ConfigError::Invalid(
+                "the IPv6 prefix length must be 1 to 128",
+            ));
+        }
         let hasher = match self.hasher {
             Some(hasher) => hasher,
             None => Argon2Hasher::builder().build()?,
@@ -126,6 +145,7 @@ impl LocalIdpBuilder {
                     DEFAULT_THROTTLE_WINDOW,
                 ))
             }),
+            ipv6_prefix: self.ipv6_prefix,
         })
     }
 }
@@ -136,6 +156,7 @@ impl fmt::Debug for LocalIdpBuilder {
             .field("tokens", &self.tokens)
             .field("hasher", &self.hasher)
             .field("policy", &self.policy)
+            .field("ipv6_prefix", &self.ipv6_prefix)
             .finish_non_exhaustive()
     }
 }
@@ -150,6 +171,7 @@ impl LocalIdP {
             policy: PasswordPolicy::new(),
             email_throttle: None,
             address_throttle: None,
+            ipv6_prefix: DEFAULT_IPV6_PREFIX,
         }
     }
 
@@ -176,6 +198,12 @@ impl LocalIdP {
             tokens = tokens.with_audience(audience);
         }
         Self::builder(store, tokens.build()?).build()
+    }
+
+    /// The group `client` is throttled in: see [`address_group`], with this
+    /// provider's IPv6 prefix length.
+    pub fn address_group(&self, client: IpAddr) -> String {
+        address_group(client, self.ipv6_prefix)
     }
 
     /// The store the accounts live in.

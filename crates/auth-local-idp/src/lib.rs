@@ -71,6 +71,7 @@
 //! # Ok(()) }
 //! ```
 
+mod address;
 mod common;
 mod email;
 mod error;
@@ -82,6 +83,7 @@ mod registration;
 mod throttle;
 mod token;
 
+pub use address::{DEFAULT_IPV6_PREFIX, address_group};
 pub use common::CommonPasswords;
 pub use email::{MAX_EMAIL_LEN, normalize_email};
 pub use error::{ConfigError, LocalIdpError};

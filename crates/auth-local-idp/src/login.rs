@@ -33,8 +33,13 @@ impl LocalIdP {
     }
 
     /// [`LocalIdP::verify_credentials`] for a request from `client`, which
-    /// is throttled too. The address's count is not reset by a success, so
-    /// one valid account cannot be used to keep spraying guesses at others.
+    /// is throttled too: per address, or per IPv6 prefix (see
+    /// [`LocalIdpBuilder::with_ipv6_prefix`](crate::LocalIdpBuilder::with_ipv6_prefix)).
+    /// The address throttle counts failures: each attempt is counted when
+    /// it starts (so a burst of concurrent guesses cannot overrun the
+    /// limit) and taken back when the password was right. A success does
+    /// not reset the count, so one valid account cannot be used to keep
+    /// spraying guesses at others.
     pub async fn verify_credentials_from(
         &self,
         client: IpAddr,
@@ -54,8 +59,9 @@ impl LocalIdP {
         password: &str,
         client: Option<IpAddr>,
     ) -> Result<(UserRecord, String), LocalIdpError> {
-        if let Some(addr) = client {
-            check(&*self.address_throttle, &format!("addr:{addr}")).await?;
+        let address_key = client.map(|addr| format!("addr:{}", self.address_group(addr)));
+        if let Some(key) = &address_key {
+            check(&*self.address_throttle, key).await?;
         }
         let Ok(email) = normalize_email(email) else {
             tracing::debug!(reason = "malformed email", "login refused");
@@ -86,6 +92,11 @@ impl LocalIdP {
             Verification::Match { rehash } => {
                 if let Err(error) = self.email_throttle.reset(&email_key).await {
                     tracing::warn!(%error, "resetting the login throttle failed");
+                }
+                if let Some(key) = &address_key
+                    && let Err(error) = self.address_throttle.forgive(key).await
+                {
+                    tracing::warn!(%error, "forgiving a successful login failed");
                 }
                 if rehash {
                     self.rehash(&user.user_id, password, &hash).await;
@@ -196,7 +207,7 @@ impl LocalIdP {
 }
 
 /// Records an attempt; a refusal becomes [`LocalIdpError::Throttled`].
-async fn check(throttle: &dyn Throttle, key: &str) -> Result<(), LocalIdpError> {
+pub(crate) async fn check(throttle: &dyn Throttle, key: &str) -> Result<(), LocalIdpError> {
     match throttle.attempt(key).await? {
         ThrottleDecision::Allowed { .. } => Ok(()),
         ThrottleDecision::Refused { retry_after } => {

@@ -1,10 +1,13 @@
 //! Registration: one atomic write of user, credentials and link.
 
+use std::net::IpAddr;
+
 use auth_core::{Claim, Extras, NewUser, Secret, StoreError, UserRecord, validate_claims};
 
 use crate::email::normalize_email;
 use crate::error::LocalIdpError;
 use crate::idp::{LocalIdP, PROVIDER};
+use crate::login::check;
 
 /// Longest display name accepted, in bytes.
 pub const MAX_NAME_LEN: usize = 255;
@@ -80,15 +83,46 @@ impl LocalIdP {
     ///
     /// [`LocalIdpError::EmailTaken`] when the email is registered already;
     /// of many concurrent registrations of one email exactly one succeeds.
+    /// A taken email costs the same Argon2 hash as a new one, so the time
+    /// to answer does not tell them apart (the answer does: see
+    /// `docs/local-idp.md` on what immediate registration reveals).
     /// [`LocalIdpError::Invalid`] for a malformed email, a password that
     /// breaks the [`PasswordPolicy`](crate::PasswordPolicy), an over-long
     /// name or a bad claim; nothing is written then.
-    #[tracing::instrument(skip_all)]
+    /// [`LocalIdpError::Throttled`] once the normalised email has used up
+    /// its attempts in the email throttle's window.
     pub async fn create_user(
         &self,
         registration: Registration,
     ) -> Result<UserRecord, LocalIdpError> {
+        self.register(registration, None).await
+    }
+
+    /// [`LocalIdP::create_user`] for a request from `client`, which is
+    /// throttled too: every registration from the address (or IPv6
+    /// prefix) counts, successful or not, in the address throttle's window,
+    /// under keys of their own (registrations and logins do not share a
+    /// budget).
+    pub async fn create_user_from(
+        &self,
+        client: IpAddr,
+        registration: Registration,
+    ) -> Result<UserRecord, LocalIdpError> {
+        self.register(registration, Some(client)).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn register(
+        &self,
+        registration: Registration,
+        client: Option<IpAddr>,
+    ) -> Result<UserRecord, LocalIdpError> {
+        if let Some(addr) = client {
+            let key = format!("register-addr:{}", self.address_group(addr));
+            check(&*self.address_throttle, &key).await?;
+        }
         let email = normalize_email(&registration.email)?;
+        check(&*self.email_throttle, &format!("register:{email}")).await?;
         self.policy.check(registration.password.expose())?;
         if registration
             .name
@@ -100,17 +134,17 @@ impl LocalIdP {
             );
         }
         validate_claims(&registration.claims)?;
-        // A cheap early answer for the common case; the atomic write below
-        // is what makes concurrent registrations safe.
-        if self
+        let taken = self
             .store
             .find_by_provider(PROVIDER, &email)
             .await?
-            .is_some()
-        {
+            .is_some();
+        // The hash either way: a taken email must cost what a new one does.
+        let hash = self.hasher.hash(registration.password.expose()).await?;
+        if taken {
+            tracing::debug!("registration refused: the email is taken");
             return Err(LocalIdpError::EmailTaken);
         }
-        let hash = self.hasher.hash(registration.password.expose()).await?;
         let user_id = format!("{PROVIDER}:{}", uuid::Uuid::new_v4());
         let mut user = NewUser::new(user_id)
             .with_email(email.clone())

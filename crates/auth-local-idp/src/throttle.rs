@@ -55,6 +55,12 @@ impl ThrottleError {
 ///   strings the caller builds (`email:...`, `addr:...`).
 /// - `reset` forgets a key, so its next attempt opens a fresh window;
 ///   resetting an unknown key is a no-op.
+/// - `forgive` takes back one recorded attempt of a key whose window is
+///   still open (the count never goes below zero, the window keeps its
+///   end); forgiving an unknown key is a no-op. The local IdP records an
+///   attempt before checking the password and forgives it when the
+///   password was right, so the address throttle counts failures only while
+///   concurrent attempts still count against the limit.
 /// - A backend failure is a [`ThrottleError`]; the local IdP then refuses
 ///   the attempt (fails closed).
 #[async_trait]
@@ -64,6 +70,10 @@ pub trait Throttle: Send + Sync + 'static {
 
     /// Forgets `key` (after a successful login).
     async fn reset(&self, key: &str) -> Result<(), ThrottleError>;
+
+    /// Takes back one attempt recorded for `key` (an attempt that turned
+    /// out to succeed).
+    async fn forgive(&self, key: &str) -> Result<(), ThrottleError>;
 }
 
 /// An in-process [`Throttle`] with bounded memory.
@@ -257,6 +267,16 @@ impl Throttle for MemoryThrottle {
     async fn reset(&self, key: &str) -> Result<(), ThrottleError> {
         let hash = self.hasher.hash_one(key);
         self.state().windows.remove(&hash);
+        Ok(())
+    }
+
+    async fn forgive(&self, key: &str) -> Result<(), ThrottleError> {
+        let hash = self.hasher.hash_one(key);
+        let mut state = self.state();
+        state.expire(Instant::now(), self.window);
+        if let Some(window) = state.windows.get_mut(&hash) {
+            window.count = window.count.saturating_sub(1);
+        }
         Ok(())
     }
 }

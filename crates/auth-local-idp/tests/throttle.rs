@@ -193,7 +193,7 @@ async fn logins_are_throttled_per_email_and_reset_on_success() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn logins_are_throttled_per_client_address() {
+async fn the_address_throttle_counts_failures_only() {
     let idp = idp_with_throttles(1000, 4);
     let client = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
     let other = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1));
@@ -201,16 +201,25 @@ async fn logins_are_throttled_per_client_address() {
     idp.create_user(Registration::new(&email, PASSWORD))
         .await
         .unwrap();
-    // Spraying different emails from one address.
+    // Fifty people of one office signing in use none of the budget.
+    for _ in 0..50 {
+        idp.verify_credentials_from(client, &email, PASSWORD)
+            .await
+            .unwrap();
+    }
+    // Spraying different emails from one address uses it up ...
     for i in 0..3 {
         let _ = idp
             .verify_credentials_from(client, &format!("victim{i}@example.com"), "guess")
             .await;
     }
-    // A success does not reset the address's count ...
+    // ... a success in between neither counts nor resets the count ...
     idp.verify_credentials_from(client, &email, PASSWORD)
         .await
         .unwrap();
+    let _ = idp
+        .verify_credentials_from(client, "victim3@example.com", "guess")
+        .await;
     assert!(matches!(
         idp.verify_credentials_from(client, &email, PASSWORD).await,
         Err(LocalIdpError::Throttled { .. })
@@ -219,6 +228,140 @@ async fn logins_are_throttled_per_client_address() {
     idp.verify_credentials_from(other, &email, PASSWORD)
         .await
         .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn ipv6_clients_are_counted_per_prefix() {
+    let idp = idp_with_throttles(1000, 3);
+    let email = common::email();
+    idp.create_user(Registration::new(&email, PASSWORD))
+        .await
+        .unwrap();
+    // One host rotating through its /64 shares one budget.
+    for i in 0..3u16 {
+        let rotated = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 7, i, 0, 0, 1));
+        let _ = idp
+            .verify_credentials_from(rotated, "victim@example.com", "guess")
+            .await;
+    }
+    let next = IpAddr::V6(std::net::Ipv6Addr::new(
+        0x2001, 0xdb8, 0, 7, 0xffff, 1, 2, 3,
+    ));
+    assert!(matches!(
+        idp.verify_credentials_from(next, &email, PASSWORD).await,
+        Err(LocalIdpError::Throttled { .. })
+    ));
+    // The neighbouring /64 is another client.
+    let neighbour = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 8, 0, 0, 0, 1));
+    idp.verify_credentials_from(neighbour, &email, PASSWORD)
+        .await
+        .unwrap();
+
+    // A /128 setting counts each address alone (weaker, but configurable).
+    let tokens = TokenIssuer::hs256(common::SECRET).build().expect("issuer");
+    let per_address = LocalIdP::builder(Arc::new(MemoryStore::new()), tokens)
+        .with_hasher(common::fast_hasher())
+        .with_address_throttle(Arc::new(MemoryThrottle::new(1, WINDOW)))
+        .with_ipv6_prefix(128)
+        .build()
+        .expect("idp");
+    for i in 0..3u16 {
+        let rotated = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 7, i, 0, 0, 1));
+        assert!(matches!(
+            per_address
+                .verify_credentials_from(rotated, "victim@example.com", "guess")
+                .await,
+            Err(LocalIdpError::InvalidCredentials)
+        ));
+    }
+    for prefix in [0, 129] {
+        let tokens = TokenIssuer::hs256(common::SECRET).build().expect("issuer");
+        let built = LocalIdP::builder(Arc::new(MemoryStore::new()), tokens)
+            .with_ipv6_prefix(prefix)
+            .build();
+        assert!(built.is_err(), "prefix {prefix} must be refused");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn registrations_are_throttled_per_email_and_per_address() {
+    let idp = idp_with_throttles(3, 5);
+    let client = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 9));
+    let email = common::email();
+    idp.create_user_from(client, Registration::new(&email, PASSWORD))
+        .await
+        .unwrap();
+    // Asking again and again whether one address is taken: three answers
+    // per window (every spelling is the same email), then refusals that
+    // cost no hashing.
+    for _ in 0..2 {
+        assert!(matches!(
+            idp.create_user(Registration::new(email.to_uppercase(), PASSWORD))
+                .await,
+            Err(LocalIdpError::EmailTaken)
+        ));
+    }
+    let before = idp.hasher().stats();
+    assert!(matches!(
+        idp.create_user(Registration::new(&email, PASSWORD)).await,
+        Err(LocalIdpError::Throttled { .. })
+    ));
+    assert_eq!(idp.hasher().stats(), before);
+    // One address creating accounts: every registration counts.
+    for i in 0..4 {
+        idp.create_user_from(client, Registration::new(format!("n{i}-{email}"), PASSWORD))
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        idp.create_user_from(client, Registration::new(format!("late-{email}"), PASSWORD))
+            .await,
+        Err(LocalIdpError::Throttled { .. })
+    ));
+    // Logins from that address have a budget of their own.
+    idp.verify_credentials_from(client, &email, PASSWORD)
+        .await
+        .unwrap();
+    tokio::time::advance(WINDOW).await;
+    idp.create_user_from(client, Registration::new(format!("late-{email}"), PASSWORD))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_taken_email_costs_the_same_hash_as_a_new_one() {
+    let idp = idp_with_throttles(1000, 1000);
+    let email = common::email();
+    let before = idp.hasher().stats();
+    idp.create_user(Registration::new(&email, PASSWORD))
+        .await
+        .unwrap();
+    let new_cost = idp.hasher().stats().hashes - before.hashes;
+    let before = idp.hasher().stats();
+    assert!(matches!(
+        idp.create_user(Registration::new(&email, PASSWORD)).await,
+        Err(LocalIdpError::EmailTaken)
+    ));
+    let taken_cost = idp.hasher().stats().hashes - before.hashes;
+    assert_eq!((new_cost, taken_cost), (1, 1));
+}
+
+#[tokio::test]
+async fn forgive_takes_back_one_attempt_and_never_goes_below_zero() {
+    let throttle = MemoryThrottle::new(2, WINDOW);
+    throttle.forgive("unknown").await.unwrap();
+    assert!(throttle.is_empty());
+    assert!(allowed(throttle.attempt("k").await.unwrap()));
+    assert!(allowed(throttle.attempt("k").await.unwrap()));
+    throttle.forgive("k").await.unwrap();
+    assert!(allowed(throttle.attempt("k").await.unwrap()));
+    assert!(!allowed(throttle.attempt("k").await.unwrap()));
+    for _ in 0..5 {
+        throttle.forgive("k").await.unwrap();
+    }
+    assert!(allowed(throttle.attempt("k").await.unwrap()));
+    assert!(allowed(throttle.attempt("k").await.unwrap()));
+    assert!(!allowed(throttle.attempt("k").await.unwrap()));
 }
 
 /// A throttle whose backend is down.
@@ -238,20 +381,33 @@ impl Throttle for Broken {
             "connection refused",
         ))
     }
+    async fn forgive(&self, _key: &str) -> Result<(), auth_local_idp::ThrottleError> {
+        Err(auth_local_idp::ThrottleError::new(
+            "forgiving",
+            "connection refused",
+        ))
+    }
 }
 
 #[tokio::test]
 async fn a_failing_throttle_fails_closed() {
+    let store = Arc::new(MemoryStore::new());
+    let email = common::email();
+    common::idp_with(store.clone(), 1000)
+        .create_user(Registration::new(&email, PASSWORD))
+        .await
+        .unwrap();
     let tokens = TokenIssuer::hs256(common::SECRET).build().unwrap();
-    let idp = LocalIdP::builder(Arc::new(MemoryStore::new()), tokens)
+    let idp = LocalIdP::builder(store, tokens)
         .with_hasher(common::fast_hasher())
         .with_email_throttle(Arc::new(Broken))
         .build()
         .unwrap();
-    let email = common::email();
-    idp.create_user(Registration::new(&email, PASSWORD))
-        .await
-        .unwrap();
     let err = idp.verify_credentials(&email, PASSWORD).await.unwrap_err();
+    assert!(matches!(err, LocalIdpError::Throttle(_)));
+    let err = idp
+        .create_user(Registration::new(format!("new-{email}"), PASSWORD))
+        .await
+        .unwrap_err();
     assert!(matches!(err, LocalIdpError::Throttle(_)));
 }

@@ -39,6 +39,13 @@ end
 return {count, left}
 ";
 
+/// Takes one attempt back, never below zero; the key keeps its expiry.
+const FORGIVE: &str = r"
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+";
+
 /// A [`Throttle`] in Redis: at most `limit` attempts per key per `window`,
 /// counted once for every worker that shares the Redis server.
 ///
@@ -80,6 +87,7 @@ pub struct RedisThrottle {
     limit: u32,
     window: Duration,
     script: std::sync::Arc<Script>,
+    forgive: std::sync::Arc<Script>,
 }
 
 impl fmt::Debug for RedisThrottle {
@@ -146,6 +154,7 @@ impl RedisThrottle {
             limit,
             window,
             script: std::sync::Arc::new(Script::from_lua(ATTEMPT)),
+            forgive: std::sync::Arc::new(Script::from_lua(FORGIVE)),
         })
     }
 
@@ -230,6 +239,22 @@ impl Throttle for RedisThrottle {
             .del(self.redis_key(key))
             .await
             .map_err(|e| RedisThrottleError::Command("resetting a throttled key", e))?;
+        Ok(())
+    }
+
+    async fn forgive(&self, key: &str) -> Result<(), ThrottleError> {
+        if self.window.is_zero() || self.limit == 0 {
+            return Ok(());
+        }
+        let _: i64 = self
+            .forgive
+            .evalsha_with_reload(
+                &self.client,
+                vec![self.redis_key(key)],
+                Vec::<String>::new(),
+            )
+            .await
+            .map_err(|e| RedisThrottleError::Command("forgiving a throttled attempt", e))?;
         Ok(())
     }
 }

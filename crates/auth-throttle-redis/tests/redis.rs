@@ -88,6 +88,35 @@ async fn reset_forgets_a_key_and_unknown_keys_are_a_no_op() {
 }
 
 #[tokio::test]
+async fn forgive_takes_back_one_attempt_keeps_the_window_and_never_goes_below_zero() {
+    let Some(throttle) = throttle(&prefix(), 2, Duration::from_secs(60)).await else {
+        return;
+    };
+    throttle.forgive("addr:never-seen").await.unwrap();
+    let key = throttle.redis_key("addr:never-seen");
+    let exists: i64 = throttle.client().exists(&key).await.unwrap();
+    assert_eq!(exists, 0, "forgiving an unknown key must not create it");
+
+    assert!(allowed(throttle.attempt("addr:192.0.2.2").await.unwrap()));
+    assert!(allowed(throttle.attempt("addr:192.0.2.2").await.unwrap()));
+    throttle.forgive("addr:192.0.2.2").await.unwrap();
+    let key = throttle.redis_key("addr:192.0.2.2");
+    let ttl: i64 = throttle.client().pttl(&key).await.unwrap();
+    assert!(ttl > 0, "the window keeps its end: {ttl}");
+    assert!(allowed(throttle.attempt("addr:192.0.2.2").await.unwrap()));
+    assert!(!allowed(throttle.attempt("addr:192.0.2.2").await.unwrap()));
+    for _ in 0..6 {
+        throttle.forgive("addr:192.0.2.2").await.unwrap();
+    }
+    let count: i64 = throttle.client().get(&key).await.unwrap();
+    assert_eq!(count, 0);
+    assert_eq!(
+        throttle.attempt("addr:192.0.2.2").await.unwrap(),
+        ThrottleDecision::Allowed { remaining: 1 }
+    );
+}
+
+#[tokio::test]
 async fn workers_share_one_count() {
     let prefix = prefix();
     let window = Duration::from_secs(60);

@@ -50,7 +50,11 @@ impl LiveAuth {
         if let Some(name) = form.get("name") {
             registration = registration.with_name(name);
         }
-        match idp.create_user(registration).await {
+        let created = match self.client_address(request.peer, &request.headers) {
+            Some(addr) => idp.create_user_from(addr, registration).await,
+            None => idp.create_user(registration).await,
+        };
+        match created {
             Ok(user) => {
                 self.signed_in(&request, &form, Principal::for_user(&user))
                     .await
@@ -167,7 +171,10 @@ impl LiveAuth {
         // route stays throttled rather than open.
         let key = self
             .client_address(request.peer, &request.headers)
-            .map_or_else(|| "verify:unknown".to_owned(), |ip| format!("verify:{ip}"));
+            .map_or_else(
+                || "verify:unknown".to_owned(),
+                |ip| format!("verify:{}", idp.address_group(ip)),
+            );
         match self.inner.verify_token_throttle.attempt(&key).await {
             Ok(ThrottleDecision::Allowed { .. }) => {}
             Ok(ThrottleDecision::Refused { retry_after }) => return too_many(retry_after),
