@@ -191,6 +191,13 @@ impl LiveAuth {
     pub fn session_check_interval(&self) -> std::time::Duration {
         self.inner.session_check_every
     }
+
+    /// The local identity provider the `/local/*` routes use, if one is
+    /// configured.
+    #[cfg(feature = "local-idp")]
+    pub fn local_idp(&self) -> Option<&Arc<auth_local_idp::LocalIdP>> {
+        self.inner.local_idp.as_ref()
+    }
 }
 
 /// Builds a [`LiveAuth`]; see [`LiveAuth::builder`].

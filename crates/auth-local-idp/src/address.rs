@@ -25,18 +25,17 @@ pub const DEFAULT_IPV6_PREFIX: u8 = 64;
 /// assert_eq!(address_group(mapped, 64), "192.0.2.7");
 /// ```
 pub fn address_group(ip: IpAddr, ipv6_prefix: u8) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let prefix = ipv6_prefix.clamp(1, 128);
-                let mask = u128::MAX << (128 - u32::from(prefix));
-                let network = Ipv6Addr::from(u128::from(v6) & mask);
-                format!("{network}/{prefix}")
-            }
-        },
+    let v6 = match ip {
+        IpAddr::V4(v4) => return v4.to_string(),
+        IpAddr::V6(v6) => v6,
+    };
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return v4.to_string();
     }
+    let prefix = ipv6_prefix.clamp(1, 128);
+    let mask = u128::MAX << (128 - u32::from(prefix));
+    let network = Ipv6Addr::from(u128::from(v6) & mask);
+    format!("{network}/{prefix}")
 }
 
 #[cfg(test)]

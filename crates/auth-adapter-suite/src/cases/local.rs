@@ -192,7 +192,14 @@ pub async fn revoking_again_is_harmless<A: Adapter>() {
 
 /// Concurrent registrations of one email create one account.
 pub async fn concurrent_registrations_of_one_email_create_one_account<A: Adapter>() {
-    let served = Served::start::<A>();
+    // A per-email budget above the 20 attempts: this is about the race.
+    let idp = local_idp(Arc::new(MemoryStore::new()))
+        .with_email_throttle(Arc::new(MemoryThrottle::new(100, Duration::from_secs(60))))
+        .build()
+        .expect("valid provider");
+    let auth = live_auth_with(move |builder| builder.with_local_idp(Arc::new(idp)))
+        .expect("valid test settings");
+    let served = Served::serve::<A>(auth);
     let attempts = (0..20).map(|_| form(served.addr, "/auth/local/register", ADA, &[]));
     let answers = futures_util::future::join_all(attempts).await;
     let created = answers.iter().filter(|a| a.location() == "/live").count();

@@ -7,6 +7,7 @@ pub mod forms;
 pub mod hostile;
 pub mod hostile_sessions;
 pub mod hostile_tokens;
+pub mod limits;
 pub mod live;
 pub mod local;
 pub mod pages;

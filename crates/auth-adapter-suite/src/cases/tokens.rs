@@ -56,12 +56,12 @@ async fn verify_from(served: &Served, token: &str, xff: Option<&str>) -> Answer 
 }
 
 /// What the verify route says of `token`.
-async fn verify(served: &Served, token: &str) -> Value {
+pub(crate) async fn verify(served: &Served, token: &str) -> Value {
     json_of(&verify_from(served, token, None).await)
 }
 
 /// The token string of a [`token_for`] answer.
-fn token_of(issued: &Value) -> String {
+pub(crate) fn token_of(issued: &Value) -> String {
     issued["token"].as_str().expect("a token").to_owned()
 }
 
