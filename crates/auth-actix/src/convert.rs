@@ -30,9 +30,8 @@ pub(crate) fn cookies(request: &actix_web::dev::ServiceRequest) -> http::HeaderM
     out
 }
 
-/// The web layer's view of a request: method, URI, headers, the peer
-/// address, and the middleware's session handle when it ran.
-pub(crate) fn neutral(auth: &LiveAuth, request: &HttpRequest) -> AuthRequest {
+/// The request's method and path-and-query as `http` types.
+pub(crate) fn method_and_uri(request: &HttpRequest) -> (http::Method, http::Uri) {
     let method =
         http::Method::from_bytes(request.method().as_str().as_bytes()).unwrap_or(http::Method::GET);
     let uri = request
@@ -40,6 +39,13 @@ pub(crate) fn neutral(auth: &LiveAuth, request: &HttpRequest) -> AuthRequest {
         .path_and_query()
         .and_then(|path| path.as_str().parse().ok())
         .unwrap_or_default();
+    (method, uri)
+}
+
+/// The web layer's view of a request: method, URI, headers, the peer
+/// address, and the middleware's session handle when it ran.
+pub(crate) fn neutral(auth: &LiveAuth, request: &HttpRequest) -> AuthRequest {
+    let (method, uri) = method_and_uri(request);
     let session = request.extensions().get::<RequestAuth>().cloned();
     let neutral = AuthRequest::new(auth, method, uri, headers(request))
         .with_peer(request.peer_addr().map(|addr| addr.ip()));

@@ -12,7 +12,7 @@ use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use auth_http::{LiveAuth, RequestAuth};
 use futures_util::future::LocalBoxFuture;
 
-use crate::convert::cookies;
+use crate::convert::{cookies, method_and_uri};
 
 /// The middleware of [`LiveAuthExt::middleware`](crate::LiveAuthExt::middleware).
 #[derive(Clone, Debug)]
@@ -58,7 +58,8 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let found = RequestAuth::new(&self.auth, &cookies(&request));
+        let (method, uri) = method_and_uri(request.request());
+        let found = RequestAuth::for_request(&self.auth, &method, &uri, &cookies(&request));
         request.extensions_mut().insert(found.clone());
         let served = self.service.call(request);
         Box::pin(async move {

@@ -16,6 +16,12 @@ pub trait LiveAuthExt {
 
     /// A middleware that applies `guard` to a scope or resource. It needs
     /// [`LiveAuthExt::middleware`] around it.
+    ///
+    /// # Panics
+    ///
+    /// When the guard names a policy the [`LiveAuth`] does not define (see
+    /// [`LiveAuth::checked_guard`]): while the app is built, not per
+    /// request.
     fn guard(&self, guard: Guard) -> GuardMiddleware;
 
     /// The web layer's routes, under the prefix: `GET {prefix}/live` (the
@@ -33,7 +39,10 @@ impl LiveAuthExt for LiveAuth {
     }
 
     fn guard(&self, guard: Guard) -> GuardMiddleware {
-        GuardMiddleware { guard }
+        match self.checked_guard(guard) {
+            Ok(guard) => GuardMiddleware { guard },
+            Err(error) => panic!("{error}"),
+        }
     }
 
     fn routes_config(&self) -> impl FnOnce(&mut web::ServiceConfig) + 'static {

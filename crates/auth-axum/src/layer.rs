@@ -47,7 +47,12 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let found = RequestAuth::new(&self.auth, request.headers());
+        let found = RequestAuth::for_request(
+            &self.auth,
+            request.method(),
+            request.uri(),
+            request.headers(),
+        );
         request.extensions_mut().insert(found.clone());
         AuthFuture {
             inner: self.inner.call(request),

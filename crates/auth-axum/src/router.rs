@@ -23,6 +23,12 @@ pub trait LiveAuthExt {
 
     /// A layer that applies `guard` to every route under it. Put it inside
     /// (after) [`LiveAuthExt::layer`].
+    ///
+    /// # Panics
+    ///
+    /// When the guard names a policy the [`LiveAuth`] does not define (see
+    /// [`LiveAuth::checked_guard`]): while the router is built, not per
+    /// request.
     fn guard(&self, guard: Guard) -> GuardLayer;
 
     /// The web layer's routes, under the prefix: `GET {prefix}/live` (the
@@ -44,7 +50,10 @@ impl LiveAuthExt for LiveAuth {
     }
 
     fn guard(&self, guard: Guard) -> GuardLayer {
-        GuardLayer { guard }
+        match self.checked_guard(guard) {
+            Ok(guard) => GuardLayer { guard },
+            Err(error) => panic!("{error}"),
+        }
     }
 
     fn router<S>(&self) -> Router<S>

@@ -182,6 +182,14 @@ pub enum IdpError {
     },
 }
 
+/// A policy name defined twice ([`Policies::try_with`](crate::Policies::try_with)).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the policy `{name}` is defined twice")]
+pub struct DuplicatePolicy {
+    /// The name defined twice.
+    pub name: String,
+}
+
 /// An unknown policy name.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unknown policy `{name}`")]

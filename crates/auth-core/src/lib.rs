@@ -101,8 +101,8 @@ pub mod testkit;
 pub use actions::AuthActions;
 pub use channel::{AuthChannel, AuthEvent, EventStream};
 pub use error::{
-    AuthError, BoxError, ChannelError, IdpError, InvalidInput, PolicyError, SessionError,
-    StoreError,
+    AuthError, BoxError, ChannelError, DuplicatePolicy, IdpError, InvalidInput, PolicyError,
+    SessionError, StoreError,
 };
 pub use idp::{Authenticated, IdentityProvider, Proof};
 pub use policy::{Policies, Policy};

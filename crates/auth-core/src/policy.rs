@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::error::PolicyError;
+use crate::error::{DuplicatePolicy, PolicyError};
 use crate::principal::Principal;
 
 /// A predicate over a principal: the unit of authorization.
@@ -86,11 +86,42 @@ impl Policies {
         Self::default()
     }
 
-    /// Adds (or replaces) the policy `name`.
+    /// Adds the policy `name`.
+    ///
+    /// # Panics
+    ///
+    /// When `name` is defined already: two policies under one name are a
+    /// mistake in the app's setup, never something to settle silently. Use
+    /// [`Policies::try_with`] to handle it instead.
+    ///
+    /// ```should_panic
+    /// use auth_core::{Policies, Policy};
+    ///
+    /// let _ = Policies::new()
+    ///     .with("AdminOnly", Policy::requires_claim("role", Some("admin")))
+    ///     .with("AdminOnly", Policy::requires_authenticated());
+    /// ```
     #[must_use]
-    pub fn with(mut self, name: impl Into<String>, policy: Policy) -> Self {
-        self.by_name.insert(name.into(), policy);
-        self
+    pub fn with(self, name: impl Into<String>, policy: Policy) -> Self {
+        match self.try_with(name, policy) {
+            Ok(policies) => policies,
+            Err(duplicate) => panic!("{duplicate}"),
+        }
+    }
+
+    /// Adds the policy `name`; [`DuplicatePolicy`] when it is defined
+    /// already (nothing is replaced).
+    pub fn try_with(
+        mut self,
+        name: impl Into<String>,
+        policy: Policy,
+    ) -> Result<Self, DuplicatePolicy> {
+        let name = name.into();
+        if self.by_name.contains_key(&name) {
+            return Err(DuplicatePolicy { name });
+        }
+        self.by_name.insert(name, policy);
+        Ok(self)
     }
 
     /// The policy `name`, or [`PolicyError`] when there is none.

@@ -76,6 +76,28 @@ fn closures_and_combinations() {
 }
 
 #[test]
+fn a_policy_name_is_defined_once() {
+    let policies = Policies::new().with("AdminOnly", Policy::requires_claim("role", Some("admin")));
+    let duplicate = policies
+        .clone()
+        .try_with("AdminOnly", Policy::requires_authenticated())
+        .unwrap_err();
+    assert_eq!(duplicate.name, "AdminOnly");
+    assert_eq!(
+        duplicate.to_string(),
+        "the policy `AdminOnly` is defined twice"
+    );
+    // Nothing was replaced.
+    assert_eq!(policies.check("AdminOnly", &bob()), Ok(false));
+    let replaced = std::panic::catch_unwind(|| {
+        Policies::new()
+            .with("AdminOnly", Policy::requires_claim("role", Some("admin")))
+            .with("AdminOnly", Policy::requires_authenticated())
+    });
+    assert!(replaced.is_err(), "`with` refuses a duplicate name");
+}
+
+#[test]
 fn named_policies_and_unknown_names() {
     let policies = Policies::new()
         .with("AdminOnly", Policy::requires_claim("role", Some("admin")))
@@ -102,7 +124,4 @@ fn named_policies_and_unknown_names() {
     let mut names: Vec<&str> = policies.names().collect();
     names.sort_unstable();
     assert_eq!(names, ["AdminOnly", "SignedIn"]);
-
-    let replaced = policies.with("AdminOnly", Policy::new(|_| false));
-    assert_eq!(replaced.check("AdminOnly", &ada()), Ok(false));
 }

@@ -8,6 +8,7 @@ use auth_core::{
     AuthActions, AuthChannel, AuthStore, Policies, SessionBackend, SessionConfig, Sessions,
 };
 
+use crate::guard::Guard;
 use crate::live::LivePage;
 
 /// The default of [`LiveAuthBuilder::with_max_sockets_per_session`].
@@ -44,6 +45,9 @@ pub enum ConfigError {
     /// Two live pages share an id.
     #[error("two live pages are called `{0}`")]
     DuplicatePage(String),
+    /// A route guard names a policy that is not defined.
+    #[error("a route guard uses undefined policy `{0}`")]
+    UnknownGuardPolicy(String),
 }
 
 /// How the session cookie is set.
@@ -185,6 +189,19 @@ impl LiveAuth {
     /// The channel live connections subscribe to.
     pub fn channel(&self) -> &Arc<dyn AuthChannel> {
         &self.inner.channel
+    }
+
+    /// `guard` when every policy it names is defined, else
+    /// [`ConfigError::UnknownGuardPolicy`]. The adapters' `guard(..)`
+    /// builders call it, so a mistyped policy name stops the app while its
+    /// routes are built rather than denying every request.
+    pub fn checked_guard(&self, guard: Guard) -> Result<Guard, ConfigError> {
+        match guard.policy_name() {
+            Some(name) if self.policies().get(name).is_err() => {
+                Err(ConfigError::UnknownGuardPolicy(name.to_owned()))
+            }
+            _ => Ok(guard),
+        }
     }
 
     /// How often a live connection re-checks its session.

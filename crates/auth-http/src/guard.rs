@@ -106,6 +106,9 @@ impl Guard {
         let principal = request.principal().await?;
         match self.decide(request.live_auth(), &principal) {
             GuardOutcome::Allow => Ok(()),
+            GuardOutcome::Redirect(_) if self.redirect.is_none() => {
+                Err(Rejection::Redirect(request.login_redirect()))
+            }
             GuardOutcome::Redirect(path) => Err(Rejection::Redirect(path)),
             GuardOutcome::Forbidden => Err(Rejection::Forbidden),
         }

@@ -76,20 +76,29 @@ pub(crate) fn same_host_referer(headers: &HeaderMap) -> Option<String> {
     safe_path(&target).map(str::to_owned)
 }
 
-#[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
-/// `target` with `?error=<code>` (or `&error=<code>`) appended.
-pub(crate) fn with_error(target: &str, code: &str) -> String {
+/// `target` with the query parameter `name=value` appended (the value
+/// percent-encoded), before any fragment.
+pub(crate) fn with_param(target: &str, name: &str, value: &str) -> String {
     let (base, fragment) = match target.split_once('#') {
         Some((base, fragment)) => (base, Some(fragment)),
         None => (target, None),
     };
     let separator = if base.contains('?') { '&' } else { '?' };
-    let mut out = format!("{base}{separator}error={code}");
+    let encoded: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(name, value)
+        .finish();
+    let mut out = format!("{base}{separator}{encoded}");
     if let Some(fragment) = fragment {
         out.push('#');
         out.push_str(fragment);
     }
     out
+}
+
+#[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+/// `target` with `?error=<code>` (or `&error=<code>`) appended.
+pub(crate) fn with_error(target: &str, code: &str) -> String {
+    with_param(target, "error", code)
 }
 
 #[cfg(test)]

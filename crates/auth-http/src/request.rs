@@ -24,6 +24,7 @@ use crate::writer::Auth;
 pub struct RequestAuth {
     auth: LiveAuth,
     token: Option<SessionToken>,
+    return_to: Option<String>,
     loaded: Arc<OnceCell<Loaded>>,
 }
 
@@ -51,7 +52,35 @@ impl RequestAuth {
         Self {
             auth: auth.clone(),
             token: auth.token_from(headers),
+            return_to: None,
             loaded: Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// The session handle of the request `method uri` with these headers:
+    /// as [`RequestAuth::new`], and a visitor sent to the login page from a
+    /// `GET` or `HEAD` of a path on this site is sent with `next` set to
+    /// that path and query, so signing in brings them back.
+    pub fn for_request(auth: &LiveAuth, method: &Method, uri: &Uri, headers: &HeaderMap) -> Self {
+        let mut found = Self::new(auth, headers);
+        if *method == Method::GET || *method == Method::HEAD {
+            found.return_to = uri
+                .path_and_query()
+                .map(http::uri::PathAndQuery::as_str)
+                .and_then(crate::redirect::safe_path)
+                .map(str::to_owned);
+        }
+        found
+    }
+
+    /// Where an anonymous visitor of a guarded route goes: the login path,
+    /// with `next` back to this request when it was a `GET` of a path on
+    /// this site.
+    pub fn login_redirect(&self) -> String {
+        let login = self.auth.login_path();
+        match &self.return_to {
+            Some(back) => crate::redirect::with_param(login, "next", back),
+            None => login.to_owned(),
         }
     }
 
@@ -127,7 +156,7 @@ impl RequestAuth {
         if principal.is_authenticated() {
             Ok(principal)
         } else {
-            Err(Rejection::Redirect(self.auth.login_path().to_owned()))
+            Err(Rejection::Redirect(self.login_redirect()))
         }
     }
 
@@ -187,7 +216,7 @@ impl AuthRequest {
     /// A request with no body and no peer address; the session handle is
     /// made from the headers.
     pub fn new(auth: &LiveAuth, method: Method, uri: Uri, headers: HeaderMap) -> Self {
-        let session = RequestAuth::new(auth, &headers);
+        let session = RequestAuth::for_request(auth, &method, &uri, &headers);
         Self {
             method,
             uri,

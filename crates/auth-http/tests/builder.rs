@@ -51,3 +51,24 @@ fn the_builder_refuses_bad_settings() {
         Err(ConfigError::DuplicatePage(_))
     ));
 }
+
+#[test]
+fn a_route_guard_naming_an_undefined_policy_is_refused_when_built() {
+    let auth = build(|b| b).expect("valid settings");
+    assert!(
+        auth.checked_guard(auth_http::Guard::policy("AdminOnly"))
+            .is_ok()
+    );
+    assert!(
+        auth.checked_guard(auth_http::Guard::login_required())
+            .is_ok()
+    );
+    let error = auth
+        .checked_guard(auth_http::Guard::policy("AdminOnyl"))
+        .unwrap_err();
+    assert!(matches!(&error, ConfigError::UnknownGuardPolicy(name) if name == "AdminOnyl"));
+    assert_eq!(
+        error.to_string(),
+        "a route guard uses undefined policy `AdminOnyl`"
+    );
+}

@@ -4,14 +4,21 @@ use super::whoami;
 use crate::client::{form, get};
 use crate::{Adapter, Served};
 
-/// Pages need a session and redirect to the login page.
+/// Pages need a session and redirect to the login page, with `next` back
+/// to the page (path and query, encoded) so signing in returns there.
 pub async fn pages_need_a_session_and_redirect_to_the_login_page<A: Adapter>() {
     let served = Served::start::<A>();
     let answer = get(served.addr, "/live", None).await;
     assert_eq!(answer.status, 303);
-    assert_eq!(answer.location(), "/login_local");
-    let answer = get(served.addr, "/live", Some("live_auth=forged")).await;
-    assert_eq!(answer.location(), "/login_local");
+    assert_eq!(answer.location(), "/login_local?next=%2Flive");
+    let answer = get(served.addr, "/live?tab=2&x=%26", Some("live_auth=forged")).await;
+    assert_eq!(
+        answer.location(),
+        "/login_local?next=%2Flive%3Ftab%3D2%26x%3D%2526"
+    );
+    // A target that is not a path on this site is never carried along.
+    let answer = get(served.addr, "//evil.example/live", None).await;
+    assert!(!answer.location().contains("evil"), "{}", answer.location());
     assert_eq!(whoami(&served, "live_auth=forged").await, "anonymous");
 
     let (cookie, _) = served.sign_in("local:ada").await;
@@ -35,7 +42,7 @@ pub async fn the_guard_admits_after_a_grant_through_the_writer<A: Adapter>() {
     let anonymous = get(served.addr, "/admin", None).await;
     assert_eq!(
         (anonymous.status.as_u16(), anonymous.location()),
-        (303, "/login_local")
+        (303, "/login_local?next=%2Fadmin")
     );
     let (cookie, _) = served.sign_in("local:ada").await;
     assert_eq!(get(served.addr, "/admin", Some(&cookie)).await.status, 403);
@@ -123,7 +130,7 @@ pub async fn a_signed_out_session_is_anonymous_on_its_next_request<A: Adapter>()
     let replay = get(served.addr, "/live", Some(&cookie)).await;
     assert_eq!(
         (replay.status.as_u16(), replay.location()),
-        (303, "/login_local"),
+        (303, "/login_local?next=%2Flive"),
         "replay after sign-out is refused"
     );
 }
