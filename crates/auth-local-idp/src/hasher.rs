@@ -121,7 +121,12 @@ pub struct HasherStats {
 /// use auth_local_idp::{Argon2Hasher, Verification};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let hasher = Argon2Hasher::builder().build()?;
+/// // Two hashing threads (two buffers of 19 MiB at most) and 32 places to
+/// // wait in, 8 of them for new hashes.
+/// let hasher = Argon2Hasher::builder()
+///     .with_concurrency(2)
+///     .with_queue_capacity(32)
+///     .build()?;
 /// let hash = hasher.hash("correct horse battery staple").await?;
 /// assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=3,p=1$"));
 /// assert_eq!(
@@ -129,6 +134,7 @@ pub struct HasherStats {
 ///     Verification::Match { rehash: false },
 /// );
 /// assert_eq!(hasher.verify("wrong", &hash).await?, Verification::Mismatch);
+/// assert!(hasher.stats().memory_kib <= 2 * 19_456);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
