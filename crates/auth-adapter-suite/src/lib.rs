@@ -98,13 +98,15 @@ pub fn live_auth_with(
 }
 
 /// The local IdP's builder over `store`: HS256 tokens under [`SECRET`],
-/// tiny Argon2 parameters (tests only) and a throttle of 5 attempts a
+/// tiny Argon2 parameters (tests only) with a long hashing queue (cases
+/// race a few dozen registrations at once) and a throttle of 5 attempts a
 /// minute per email. Add to it (an address throttle, a counting hasher)
 /// and pass the result to [`live_auth_with`].
 pub fn local_idp(store: Arc<MemoryStore>) -> LocalIdpBuilder {
     let tokens = TokenIssuer::hs256(SECRET).build().expect("32-byte secret");
     let hasher = Argon2Hasher::builder()
         .with_params(64, 1, 1)
+        .with_queue_capacity(1024)
         .build()
         .expect("valid parameters");
     LocalIdP::builder(store, tokens)

@@ -8,6 +8,7 @@
 /// | `exists` | the email already has an account |
 /// | `invalid` | wrong credentials, or a field breaks a rule (email, password) |
 /// | `throttled` | too many attempts; try later |
+/// | `busy` | the password hashing queue is full; answered as 503 with `Retry-After`, not as a redirect |
 /// | `unknown` | the server failed; nothing was changed that the user must know |
 ///
 /// ```
@@ -26,6 +27,9 @@ pub enum ErrorCode {
     Invalid,
     /// Too many attempts.
     Throttled,
+    /// The password hashing queue is full; the form routes answer 503 with
+    /// `Retry-After` for it rather than redirecting.
+    Busy,
     /// A server failure.
     Unknown,
 }
@@ -38,6 +42,7 @@ impl ErrorCode {
             Self::Exists => "exists",
             Self::Invalid => "invalid",
             Self::Throttled => "throttled",
+            Self::Busy => "busy",
             Self::Unknown => "unknown",
         }
     }
@@ -58,6 +63,7 @@ impl From<&auth_local_idp::LocalIdpError> for ErrorCode {
         match error {
             LocalIdpError::EmailTaken => Self::Exists,
             LocalIdpError::Throttled { .. } => Self::Throttled,
+            LocalIdpError::Busy { .. } => Self::Busy,
             LocalIdpError::InvalidCredentials
             | LocalIdpError::UnknownUser
             | LocalIdpError::Invalid(_) => Self::Invalid,
@@ -87,6 +93,12 @@ mod tests {
                     retry_after: Duration::from_secs(1),
                 },
                 ErrorCode::Throttled,
+            ),
+            (
+                LocalIdpError::Busy {
+                    retry_after: Duration::from_secs(1),
+                },
+                ErrorCode::Busy,
             ),
             (LocalIdpError::InvalidCredentials, ErrorCode::Invalid),
             (LocalIdpError::UnknownUser, ErrorCode::Invalid),

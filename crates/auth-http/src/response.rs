@@ -58,13 +58,19 @@ pub(crate) fn json(status: StatusCode, body: &Value) -> Response {
     response
 }
 
+/// A wait in whole seconds for `Retry-After`: rounded up, at least 1.
+#[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+fn retry_after_seconds(retry_after: Duration) -> u64 {
+    retry_after
+        .as_secs()
+        .saturating_add(u64::from(retry_after.subsec_nanos() > 0))
+        .max(1)
+}
+
 /// 429 with a JSON body and `Retry-After` in whole seconds (at least 1).
 #[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
 pub(crate) fn too_many(retry_after: Duration) -> Response {
-    let seconds = retry_after
-        .as_secs()
-        .saturating_add(u64::from(retry_after.subsec_nanos() > 0))
-        .max(1);
+    let seconds = retry_after_seconds(retry_after);
     let mut response = json(
         StatusCode::TOO_MANY_REQUESTS,
         &serde_json::json!({"error": "throttled", "retry_after": seconds}),
@@ -73,4 +79,40 @@ pub(crate) fn too_many(retry_after: Duration) -> Response {
         .headers_mut()
         .insert(RETRY_AFTER, HeaderValue::from(seconds));
     response
+}
+
+/// 503 for a form route whose password hashing queue is full: a short
+/// text body, `Retry-After` in whole seconds (at least 1), never cached.
+#[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+pub(crate) fn busy(retry_after: Duration) -> Response {
+    let mut response = refused(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy: please try again in a moment",
+    );
+    let headers = response.headers_mut();
+    headers.insert(
+        RETRY_AFTER,
+        HeaderValue::from(retry_after_seconds(retry_after)),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::retry_after_seconds;
+
+    #[test]
+    fn retry_after_is_whole_seconds_rounded_up_and_at_least_one() {
+        let cases = [(0, 1), (1, 1), (999, 1), (1_000, 1), (1_001, 2), (2_500, 3)];
+        for (millis, seconds) in cases {
+            assert_eq!(
+                retry_after_seconds(Duration::from_millis(millis)),
+                seconds,
+                "{millis} ms"
+            );
+        }
+    }
 }

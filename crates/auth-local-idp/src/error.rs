@@ -9,8 +9,9 @@ use crate::token::TokenError;
 
 /// What went wrong in a [`LocalIdP`](crate::LocalIdP) call.
 ///
-/// The HTTP layer turns these into the `?error=<code>` of the form routes
-/// with [`LocalIdpError::code`]; the details stay in the logs.
+/// The HTTP layer (`auth_http::ErrorCode`) turns these into the
+/// `?error=<code>` of the form routes, or a 503 for [`LocalIdpError::Busy`];
+/// the details stay in the logs.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LocalIdpError {
@@ -43,8 +44,16 @@ pub enum LocalIdpError {
     /// The throttle's backend failed; the attempt is refused (fail closed).
     #[error(transparent)]
     Throttle(#[from] ThrottleError),
+    /// The hashing queue has no free place for this call (see
+    /// [`Argon2Hasher`](crate::Argon2Hasher)); nothing was hashed or
+    /// written. The HTTP layer answers 503 with `Retry-After`.
+    #[error("the password hashing queue is full")]
+    Busy {
+        /// About when the queue will have room again (at least a second).
+        retry_after: Duration,
+    },
     /// Hashing or verifying a password failed (not a mismatch: the hashing
-    /// pool is gone, or a stored hash is unusable).
+    /// threads are gone, or a stored hash is unusable).
     #[error("password hashing failed: {context}")]
     Hashing {
         /// What the hasher was doing.
@@ -70,7 +79,8 @@ impl From<LocalIdpError> for IdpError {
             LocalIdpError::InvalidCredentials | LocalIdpError::UnknownUser => {
                 IdpError::InvalidCredentials
             }
-            LocalIdpError::Throttled { .. } => IdpError::Throttled,
+            // Both mean "not now, try later"; auth-core has one kind for it.
+            LocalIdpError::Throttled { .. } | LocalIdpError::Busy { .. } => IdpError::Throttled,
             LocalIdpError::EmailTaken => IdpError::Store(StoreError::Conflict { what: "email" }),
             LocalIdpError::Invalid(invalid) => IdpError::Invalid(invalid),
             LocalIdpError::Store(store) => IdpError::Store(store),
@@ -120,4 +130,7 @@ pub enum ConfigError {
     /// A setting out of range (a zero ttl, a zero concurrency bound).
     #[error("invalid setting: {0}")]
     Invalid(&'static str),
+    /// The operating system refused to start the hashing threads.
+    #[error("the hashing threads could not be started")]
+    Threads(#[source] std::io::Error),
 }

@@ -5,7 +5,7 @@
 //! | piece | what it is |
 //! |---|---|
 //! | [`LocalIdP`] | registration, login, password change and reset, tokens; an [`IdentityProvider`](auth_core::IdentityProvider) named `local` |
-//! | [`Argon2Hasher`] | Argon2id PHC hashes on the blocking pool, bounded in concurrency, with re-hashing of old parameters |
+//! | [`Argon2Hasher`] | Argon2id PHC hashes on N dedicated threads with bounded memory and a bounded, login-first queue; re-hashing of old parameters |
 //! | [`TokenIssuer`] | HS256 (or RS256) JWTs with a pinned algorithm, issuer, audience and expiry |
 //! | [`Throttle`], [`MemoryThrottle`] | at most N attempts per key per window, in bounded memory |
 //! | [`PasswordPolicy`], [`PasswordRule`], [`CommonPasswords`] | what a new password must satisfy: 8 to 1,024 bytes, not one of the 10,000 most common |
@@ -79,6 +79,7 @@ mod hasher;
 mod idp;
 mod login;
 mod policy;
+mod pool;
 mod registration;
 mod throttle;
 mod token;
@@ -88,8 +89,9 @@ pub use common::CommonPasswords;
 pub use email::{MAX_EMAIL_LEN, normalize_email};
 pub use error::{ConfigError, LocalIdpError};
 pub use hasher::{
-    Argon2Hasher, Argon2HasherBuilder, DEFAULT_M_COST, DEFAULT_P_COST, DEFAULT_T_COST, HasherStats,
-    MAX_VERIFY_M_COST, MAX_VERIFY_P_COST, MAX_VERIFY_T_COST, Verification,
+    Argon2Hasher, Argon2HasherBuilder, DEFAULT_M_COST, DEFAULT_P_COST, DEFAULT_QUEUE_PER_THREAD,
+    DEFAULT_T_COST, HasherStats, MAX_CONCURRENCY, MAX_QUEUE_CAPACITY, MAX_VERIFY_M_COST,
+    MAX_VERIFY_P_COST, MAX_VERIFY_T_COST, Verification,
 };
 pub use idp::{
     AUDIENCE_VAR, DEFAULT_ADDRESS_LIMIT, DEFAULT_EMAIL_LIMIT, DEFAULT_THROTTLE_WINDOW, ISSUER_VAR,

@@ -1,7 +1,8 @@
 //! The local account routes beyond the basic forms: every error code, where
 //! a failure returns to, which claims a registration may set, session
 //! rotation, throttling by account and by client address, equal answers for
-//! unknown accounts and wrong passwords, the password policy.
+//! unknown accounts and wrong passwords, the password policy, a full
+//! hashing queue.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use auth_core::memory::MemoryStore;
 use auth_http::LiveAuthBuilder;
-use auth_http::auth_local_idp::{MemoryThrottle, Registration};
+use auth_http::auth_local_idp::{Argon2Hasher, MemoryThrottle, Registration};
 
 use super::tokens::token_for;
 use super::{ADA, register_ada, whoami};
@@ -357,6 +358,68 @@ pub async fn login_behind_a_trusted_proxy_counts_each_forwarded_client<A: Adapte
     );
 }
 
+/// A registration flood is answered 503 with `Retry-After` at once.
+pub async fn a_registration_flood_is_answered_503_with_retry_after<A: Adapter>() {
+    // The default Argon2 parameters (tens of milliseconds a hash), one
+    // hashing thread and two places, of which one for new hashes: of 24
+    // registrations at once, at most two are hashed together.
+    let hasher = Argon2Hasher::builder()
+        .with_concurrency(1)
+        .with_queue_capacity(2)
+        .build()
+        .expect("valid hasher");
+    let idp = local_idp(Arc::new(MemoryStore::new()))
+        .with_hasher(hasher)
+        .build()
+        .expect("valid provider");
+    let auth = live_auth_with(move |builder| builder.with_local_idp(Arc::new(idp)))
+        .expect("valid test settings");
+    let served = Served::serve::<A>(auth);
+    let emails: Vec<String> = (0..24).map(|i| format!("flood{i}@example.com")).collect();
+    let attempts = emails.iter().map(|email| {
+        let fields = [
+            ("email", email.as_str()),
+            ("password", "correct horse battery"),
+        ];
+        async move { form(served.addr, "/auth/local/register", &fields, &[]).await }
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let mut busy = 0;
+    for answer in &answers {
+        match answer.status.as_u16() {
+            303 => assert_ne!(answer.header("set-cookie"), "", "{answer:?}"),
+            503 => {
+                busy += 1;
+                let seconds: u64 = answer
+                    .header("retry-after")
+                    .parse()
+                    .unwrap_or_else(|_| panic!("Retry-After in seconds: {answer:?}"));
+                assert!(seconds >= 1, "{answer:?}");
+                assert_eq!(answer.header("cache-control"), "no-store", "{answer:?}");
+                assert_eq!(answer.header("set-cookie"), "", "{answer:?}");
+                assert!(answer.body.contains("busy"), "{answer:?}");
+                // The adapter's secure headers are on this answer too.
+                assert_eq!(answer.header("x-content-type-options"), "nosniff");
+                assert_eq!(answer.header("x-frame-options"), "DENY");
+            }
+            _ => panic!("neither a redirect nor 503: {answer:?}"),
+        }
+    }
+    assert!(busy >= 1, "no registration of 24 was refused");
+    // The refused ones were not created: once the flood is over, each
+    // registers.
+    let refused = answers.iter().zip(&emails).filter(|(a, _)| a.status == 503);
+    for (_, email) in refused {
+        let fields = [
+            ("email", email.as_str()),
+            ("password", "correct horse battery"),
+        ];
+        let again = form(served.addr, "/auth/local/register", &fields, &[]).await;
+        assert_eq!(again.status, 303, "{again:?}");
+        assert_ne!(again.header("set-cookie"), "", "{again:?}");
+    }
+}
+
 /// The cases of this module, for [`adapter_suite!`](crate::adapter_suite).
 #[doc(hidden)]
 #[macro_export]
@@ -374,6 +437,7 @@ macro_rules! local_cases {
             registration_refuses_common_and_short_passwords_but_keeps_spaces,
             login_counts_the_real_peer_despite_a_spoofed_forwarded_for,
             login_behind_a_trusted_proxy_counts_each_forwarded_client,
+            a_registration_flood_is_answered_503_with_retry_after,
         );
     };
 }

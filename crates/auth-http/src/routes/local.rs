@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::{AuthError, Claim, Principal, SessionKey};
-use auth_local_idp::{IdToken, LocalIdP, Registration, SESSION_CLAIM, ThrottleDecision};
+use auth_local_idp::{
+    IdToken, LocalIdP, LocalIdpError, Registration, SESSION_CLAIM, ThrottleDecision,
+};
 use http::header::SET_COOKIE;
 use http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
@@ -15,7 +17,7 @@ use crate::csrf::same_origin;
 use crate::form::Form;
 use crate::redirect::{safe_path, same_host_referer, with_error};
 use crate::request::{AuthRequest, RequestBody};
-use crate::response::{Response, json, refused, see_other, too_many};
+use crate::response::{Response, busy, json, refused, see_other, too_many};
 
 /// Whether the token's `claims` list names the same claims as `current`,
 /// in any order. A missing or malformed list holds none.
@@ -59,7 +61,7 @@ impl LiveAuth {
                 self.signed_in(&request, &form, Principal::for_user(&user))
                     .await
             }
-            Err(error) => self.fail(&request.headers, &form, (&error).into()),
+            Err(error) => self.failed(&request.headers, &form, &error),
         }
     }
 
@@ -78,7 +80,7 @@ impl LiveAuth {
         };
         match verified {
             Ok(principal) => self.signed_in(&request, &form, principal).await,
-            Err(error) => self.fail(&request.headers, &form, (&error).into()),
+            Err(error) => self.failed(&request.headers, &form, &error),
         }
     }
 
@@ -251,6 +253,16 @@ impl LiveAuth {
         let form = Form::parse(&request.headers, body)
             .ok_or_else(|| refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported media type"))?;
         Ok((form, idp))
+    }
+
+    /// The answer to a provider failure on a form route: 503 with
+    /// `Retry-After` at once when the hashing queue is full (a redirect
+    /// carries no `Retry-After`), else [`Self::fail`] with its code.
+    fn failed(&self, headers: &HeaderMap, form: &Form, error: &LocalIdpError) -> Response {
+        match error {
+            LocalIdpError::Busy { retry_after } => busy(*retry_after),
+            other => self.fail(headers, form, other.into()),
+        }
     }
 
     /// Where a form failure goes: `error_next`, else the same-host

@@ -25,10 +25,12 @@ pub fn fixture(name: &str) -> String {
         .to_owned()
 }
 
-/// A hasher with tiny parameters, so debug-build tests run fast.
+/// A hasher with tiny parameters, so debug-build tests run fast, and a
+/// long queue, so the tests that race many calls at once are not refused.
 pub fn fast_hasher() -> Argon2Hasher {
     Argon2Hasher::builder()
         .with_params(64, 1, 1)
+        .with_queue_capacity(1024)
         .build()
         .expect("valid params")
 }
