@@ -17,7 +17,11 @@ impl LiveAuth {
     /// trusted proxy, the right-most `X-Forwarded-For` entry that is not
     /// one. See [`LiveAuthBuilder::with_trusted_proxies`](crate::LiveAuthBuilder::with_trusted_proxies).
     pub fn client_address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
-        Some(client_address(peer?, headers, &self.inner.trusted_proxies))
+        let Some(peer) = peer else {
+            self.inner.warnings.no_peer_address();
+            return None;
+        };
+        Some(client_address(peer, headers, &self.inner.trusted_proxies))
     }
 }
 

@@ -98,6 +98,7 @@ pub(crate) struct Inner {
     pub(crate) session_check_every: std::time::Duration,
     pub(crate) live_sockets: crate::live::SocketCounts,
     pub(crate) trusted_proxies: BTreeSet<std::net::IpAddr>,
+    pub(crate) warnings: crate::warn::SetupWarnings,
     #[cfg(feature = "local-idp")]
     pub(crate) local_idp: Option<Arc<auth_local_idp::LocalIdP>>,
     #[cfg(feature = "local-idp")]
@@ -392,6 +393,13 @@ impl LiveAuthBuilder {
                 return Err(ConfigError::DuplicatePage(id));
             }
         }
+        if self.session.secret.is_none() {
+            tracing::warn!(
+                "no session secret is set: session rows are keyed by a plain SHA-256 of the \
+                 token, so whoever can write the session store can plant a session; set one \
+                 of 32+ random bytes with `SessionConfig::with_secret`"
+            );
+        }
         let sessions = Sessions::new(self.sessions, self.store.clone(), self.session)?;
         let actions = AuthActions::new(self.store, sessions.clone(), self.channel.clone());
         let cookie_name = self.cookie.cookie_name();
@@ -411,6 +419,7 @@ impl LiveAuthBuilder {
                 session_check_every: self.session_check_every,
                 live_sockets: crate::live::SocketCounts::new(self.max_sockets_per_session),
                 trusted_proxies: self.trusted_proxies,
+                warnings: crate::warn::SetupWarnings::default(),
                 #[cfg(feature = "local-idp")]
                 local_idp: self.local_idp,
                 #[cfg(feature = "local-idp")]

@@ -67,6 +67,7 @@ mod rejection;
 mod request;
 mod response;
 mod routes;
+mod warn;
 mod writer;
 
 pub use code::ErrorCode;

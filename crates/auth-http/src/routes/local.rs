@@ -238,6 +238,9 @@ impl LiveAuth {
         if !same_origin(&request.headers) {
             return Err(refused(StatusCode::FORBIDDEN, "forbidden"));
         }
+        self.inner
+            .warnings
+            .check_origin(self.inner.cookie.secure, &request.headers);
         let idp = self
             .inner
             .local_idp
