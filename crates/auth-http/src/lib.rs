@@ -57,6 +57,7 @@ mod config;
 mod cookie;
 mod csrf;
 mod form;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod guard;
