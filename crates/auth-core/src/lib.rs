@@ -87,6 +87,7 @@ mod actions;
 mod channel;
 mod error;
 mod idp;
+mod mail;
 mod policy;
 mod principal;
 mod session;
@@ -105,6 +106,7 @@ pub use error::{
     SessionError, StoreError,
 };
 pub use idp::{Authenticated, IdentityProvider, Proof};
+pub use mail::{Email, LogMailer, MAX_SUBJECT_LEN, MailError, Mailer};
 pub use policy::{Policies, Policy};
 pub use principal::{
     Claim, MAX_CLAIM_TYPE_LEN, MAX_CLAIM_VALUE_LEN, Principal, validate_claim_type,

@@ -1,0 +1,84 @@
+"""A real SMTP server for the tests, on aiosmtpd.
+
+Listens on 127.0.0.1:PORT in one of three modes (plain, starttls, smtps),
+optionally requiring AUTH, and writes each accepted message to OUT as
+N.eml (the message as received) and N.json (the envelope and the login).
+Prints READY once it accepts connections; runs until killed.
+"""
+
+import argparse
+import json
+import pathlib
+import ssl
+import time
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+class Save:
+    def __init__(self, out):
+        self.out = pathlib.Path(out)
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        login = session.auth_data.decode() if isinstance(session.auth_data, bytes) else None
+        (self.out / f"{self.count}.eml").write_bytes(envelope.original_content)
+        (self.out / f"{self.count}.json").write_text(
+            json.dumps({"from": envelope.mail_from, "to": envelope.rcpt_tos, "login": login})
+        )
+        return "250 OK"
+
+
+def authenticator(user, password):
+    def check(server, session, envelope, mechanism, auth_data):
+        if (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == user.encode()
+            and auth_data.password == password.encode()
+        ):
+            return AuthResult(success=True, auth_data=auth_data.login)
+        return AuthResult(success=False, handled=False)
+
+    return check
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--mode", choices=["plain", "starttls", "smtps"], required=True)
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
+    parser.add_argument("--user")
+    parser.add_argument("--password")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+
+    context = None
+    if args.mode != "plain":
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+    options = {}
+    if args.user:
+        options["authenticator"] = authenticator(args.user, args.password)
+        options["auth_required"] = True
+        # With SMTPS the whole connection is TLS, but aiosmtpd only knows
+        # about STARTTLS; it must not hide AUTH there.
+        options["auth_require_tls"] = args.mode == "starttls"
+    if args.mode == "starttls":
+        options["tls_context"] = context
+        options["require_starttls"] = True
+    if args.mode == "smtps":
+        options["ssl_context"] = context
+    controller = Controller(
+        Save(args.out), hostname="127.0.0.1", port=args.port, server_hostname="localhost", **options
+    )
+    controller.start()
+    print("READY", flush=True)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()
