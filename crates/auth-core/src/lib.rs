@@ -88,6 +88,7 @@ mod channel;
 mod error;
 mod idp;
 mod mail;
+mod one_time;
 mod policy;
 mod principal;
 mod session;
@@ -107,6 +108,7 @@ pub use error::{
 };
 pub use idp::{Authenticated, IdentityProvider, Proof};
 pub use mail::{Email, LogMailer, MAX_SUBJECT_LEN, MailError, Mailer};
+pub use one_time::{OneTimeToken, OneTimeTokenStore, TokenHash, TokenPurpose, TokenRecord};
 pub use policy::{Policies, Policy};
 pub use principal::{
     Claim, MAX_CLAIM_TYPE_LEN, MAX_CLAIM_VALUE_LEN, Principal, validate_claim_type,

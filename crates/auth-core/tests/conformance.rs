@@ -47,3 +47,32 @@ async fn memory_session_backend_conforms_in_parallel_runs() {
         run.await.expect("a parallel run panicked");
     }
 }
+
+#[tokio::test]
+async fn memory_token_store_conforms_and_keeps_one_token_per_user_and_purpose() {
+    let tokens = auth_core::memory::MemoryTokenStore::new();
+    auth_core::testkit::one_time_token_conformance(&tokens).await;
+    auth_core::testkit::one_time_token_conformance(&tokens).await;
+    assert_eq!(
+        tokens.len(),
+        0,
+        "every token the runs saved was taken or replaced"
+    );
+    // A flood of requests for one account keeps one token, not one each.
+    for _ in 0..1000 {
+        let record = auth_core::TokenRecord::new(
+            auth_core::TokenPurpose::ResetPassword,
+            "local:flooded",
+            "state",
+            std::time::Duration::from_secs(3600),
+        );
+        auth_core::OneTimeTokenStore::save_token(
+            &tokens,
+            &auth_core::OneTimeToken::generate().hash(),
+            &record,
+        )
+        .await
+        .expect("saved");
+    }
+    assert_eq!(tokens.len(), 1);
+}

@@ -49,6 +49,7 @@
 //! with the error chain of the backend when a call failed.
 
 mod channel;
+mod one_time;
 mod session;
 mod store;
 mod store_conflict;
@@ -57,6 +58,7 @@ mod store_input;
 mod store_invalid;
 
 pub use channel::channel_conformance;
+pub use one_time::one_time_token_conformance;
 pub use session::session_conformance;
 pub use store::store_conformance;
 
