@@ -67,7 +67,9 @@ pub enum Error {
     },
     /// [`Schema::Verify`](crate::Schema::Verify) found no table of this
     /// name.
-    #[error("table {table} does not exist (the schema is verified, not created: run the migrations)")]
+    #[error(
+        "table {table} does not exist (the schema is verified, not created: run the migrations)"
+    )]
     MissingTable {
         /// The missing table.
         table: String,

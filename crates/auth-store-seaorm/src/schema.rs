@@ -127,8 +127,8 @@ fn types(flavor: Flavor) -> Types {
 
 /// One `CREATE TABLE IF NOT EXISTS` with its secondary indexes.
 /// Index names are derived from the table name (see [`TableNames::index`]).
-fn table(t: &Types, name: &str, columns: &[String], indexed: &[&str]) -> Vec<String> {
-    let indexes: Vec<(String, &str)> = indexed
+fn table(t: &Types, name: &str, columns: &[String], indexed_columns: &[&str]) -> Vec<String> {
+    let indexes: Vec<(String, &str)> = indexed_columns
         .iter()
         .map(|column| (TableNames::index(name, column), *column))
         .collect();

@@ -281,8 +281,7 @@ impl SessionBackend for SeaOrmSessionBackend {
         let now = now_ms();
         if expires_at <= now {
             let sessions = self.db.tables().sessions();
-            let sql =
-                format!("DELETE FROM {sessions} WHERE session_key = ? AND expires_at <= ?");
+            let sql = format!("DELETE FROM {sessions} WHERE session_key = ? AND expires_at <= ?");
             self.db
                 .conn()
                 .execute_raw(self.db.stmt(&sql, vec![key.as_str().into(), now.into()]))

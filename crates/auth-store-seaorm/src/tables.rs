@@ -201,10 +201,7 @@ fn refusal(name: &str) -> Option<&'static str> {
     if name.len() > MAX_TABLE_NAME_LEN {
         return Some("the name is longer than 63 bytes");
     }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    {
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Some("only ASCII letters, digits and '_' are allowed");
     }
     if name.as_bytes()[0].is_ascii_digit() {

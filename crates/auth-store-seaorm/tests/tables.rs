@@ -14,6 +14,7 @@ mod common;
 
 use auth_core::testkit::{session_conformance, store_conformance};
 use auth_core::{AuthStore, SessionBackend, SessionError, SessionToken, StoreError};
+use auth_store_seaorm::migration::{Migrator, SchemaManager};
 use auth_store_seaorm::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use auth_store_seaorm::{
     Error, MAX_TABLE_NAME_LEN, Schema, SeaOrmAuthStore, SeaOrmSessionBackend, TableNames,
@@ -254,7 +255,10 @@ async fn verify(db: Db) {
         sessions.load(&key).await,
         Err(SessionError::Backend { .. })
     ));
-    assert!(scratch.catalog().await.is_empty(), "{db:?}: Verify made DDL");
+    assert!(
+        scratch.catalog().await.is_empty(),
+        "{db:?}: Verify made DDL"
+    );
 
     // Created by a store that may: now the same verifying store works.
     let creator = SeaOrmAuthStore::builder(scratch.url.as_str())
@@ -334,7 +338,13 @@ async fn skip(db: Db) {
     // No table: each call fails in its own query, and nothing is created.
     let error = trusting.get_user("local:1").await.unwrap_err();
     assert!(
-        matches!(error, StoreError::Backend { context: "reading a user", .. }),
+        matches!(
+            error,
+            StoreError::Backend {
+                context: "reading a user",
+                ..
+            }
+        ),
         "{db:?}: {error:?}"
     );
     let (_, new) = common::user("skipped");
@@ -353,7 +363,6 @@ async fn skip(db: Db) {
     assert!(scratch.catalog().await.is_empty(), "{db:?}: Skip made DDL");
 
     // Once the tables exist (here: migrations for the same names), it works.
-    use auth_store_seaorm::migration::{Migrator, SchemaManager};
     let manager = SchemaManager::new(&scratch.conn);
     for migration in Migrator::migrations_for(&names) {
         migration.up(&manager).await.unwrap();
@@ -412,7 +421,10 @@ fn hostile_names_are_refused() {
                 "provider links",
                 TableNames::builder().with_provider_links(name).build(),
             ),
-            ("sessions", TableNames::builder().with_sessions(name).build()),
+            (
+                "sessions",
+                TableNames::builder().with_sessions(name).build(),
+            ),
             (
                 "user stamps",
                 TableNames::builder().with_user_stamps(name).build(),

@@ -179,10 +179,7 @@ impl SeaOrmAuthStore {
             }
             if !sets.is_empty() {
                 let users = self.db.tables().users();
-                let sql = format!(
-                    "UPDATE {users} SET {} WHERE user_id = ?",
-                    sets.join(", ")
-                );
+                let sql = format!("UPDATE {users} SET {} WHERE user_id = ?", sets.join(", "));
                 values.push(user_id.into());
                 tx.execute_raw(self.db.stmt(&sql, values))
                     .await
@@ -335,7 +332,11 @@ impl SeaOrmAuthStore {
                 return Err(StoreError::NotFound);
             }
             let tables = self.db.tables();
-            for table in [tables.provider_links(), tables.credentials(), tables.users()] {
+            for table in [
+                tables.provider_links(),
+                tables.credentials(),
+                tables.users(),
+            ] {
                 let sql = format!("DELETE FROM {table} WHERE user_id = ?");
                 tx.execute_raw(self.db.stmt(&sql, vec![user_id.into()]))
                     .await
