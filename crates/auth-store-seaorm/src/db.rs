@@ -1,6 +1,7 @@
 //! The connection both the store and the session backend run on: opening it
-//! from a URL, knowing whether to close it, creating the schema once, and
-//! writing statements in the dialect of its backend.
+//! from a URL, knowing whether to close it, the table names, creating (or
+//! checking) the schema once, and writing statements in the dialect of its
+//! backend.
 
 use std::fmt;
 use std::future::Future;
@@ -14,6 +15,7 @@ use tokio::sync::OnceCell;
 
 use crate::error::{Error, MAX_ATTEMPTS, backoff};
 use crate::schema::{self, Flavor};
+use crate::tables::{Schema, TableNames};
 
 /// The URL used when none is given: a SQLite file in the working
 /// directory, created on first use.
@@ -22,10 +24,13 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://./local-auth.db";
 /// The environment variable naming the database URL.
 pub const DATABASE_URL_ENV: &str = "LOCAL_AUTH_DB";
 
-/// A connection, whether this crate owns it, and the schema it has created.
+/// A connection, whether this crate owns it, the names of its tables, and
+/// the schema it has created or checked.
 pub(crate) struct Db {
     conn: DatabaseConnection,
     owned: bool,
+    tables: TableNames,
+    schema: Schema,
     flavor: OnceCell<Flavor>,
     store_schema: OnceCell<()>,
     session_schema: OnceCell<()>,
@@ -37,6 +42,8 @@ impl fmt::Debug for Db {
         f.debug_struct("Db")
             .field("backend", &self.backend())
             .field("owned", &self.owned)
+            .field("tables", &self.tables)
+            .field("schema", &self.schema)
             .finish_non_exhaustive()
     }
 }
@@ -64,10 +71,27 @@ impl Db {
         Self {
             conn,
             owned,
+            tables: TableNames::default(),
+            schema: Schema::default(),
             flavor: OnceCell::new(),
             store_schema: OnceCell::new(),
             session_schema: OnceCell::new(),
         }
+    }
+
+    /// The same connection with these table names and schema handling.
+    pub(crate) fn configured(mut self, tables: TableNames, schema: Schema) -> Self {
+        self.tables = tables;
+        self.schema = schema;
+        self
+    }
+
+    pub(crate) fn tables(&self) -> &TableNames {
+        &self.tables
+    }
+
+    pub(crate) fn schema(&self) -> Schema {
+        self.schema
     }
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {
@@ -106,24 +130,37 @@ impl Db {
             .copied()
     }
 
-    /// Creates the user tables once per process (a failed attempt is tried
-    /// again on the next call).
+    /// Creates (or checks) the user tables once per process (a failed
+    /// attempt is tried again on the next call).
     pub(crate) async fn ensure_store_schema(&self) -> Result<(), Error> {
+        if self.schema == Schema::Skip {
+            return Ok(());
+        }
         self.store_schema
             .get_or_try_init(|| async {
+                if self.schema == Schema::Verify {
+                    return schema::verify(&self.conn, &schema::store_columns(&self.tables)).await;
+                }
                 let flavor = self.flavor().await?;
-                schema::create(&self.conn, &schema::store_tables(flavor)).await
+                schema::create(&self.conn, &schema::store_tables(flavor, &self.tables)).await
             })
             .await
             .copied()
     }
 
-    /// Creates the session tables once per process.
+    /// Creates (or checks) the session tables once per process.
     pub(crate) async fn ensure_session_schema(&self) -> Result<(), Error> {
+        if self.schema == Schema::Skip {
+            return Ok(());
+        }
         self.session_schema
             .get_or_try_init(|| async {
+                if self.schema == Schema::Verify {
+                    return schema::verify(&self.conn, &schema::session_columns(&self.tables))
+                        .await;
+                }
                 let flavor = self.flavor().await?;
-                schema::create(&self.conn, &schema::session_tables(flavor)).await
+                schema::create(&self.conn, &schema::session_tables(flavor, &self.tables)).await
             })
             .await
             .copied()

@@ -47,6 +47,43 @@ pub enum Error {
         /// The shape that was expected.
         expected: &'static str,
     },
+    /// A table name was refused by [`TableNames`](crate::TableNames): the
+    /// name itself is left out of the message.
+    #[error("invalid name for the {table} table: {reason}")]
+    InvalidTableName {
+        /// Which table: `users`, `credentials`, `provider links`,
+        /// `sessions` or `user stamps`.
+        table: &'static str,
+        /// What is wrong with the name.
+        reason: &'static str,
+    },
+    /// Two tables were given the same name (ignoring ASCII case).
+    #[error("the {first} and {second} tables have the same name")]
+    DuplicateTableName {
+        /// The first of the two tables.
+        first: &'static str,
+        /// The second.
+        second: &'static str,
+    },
+    /// [`Schema::Verify`](crate::Schema::Verify) found no table of this
+    /// name.
+    #[error(
+        "table {table} does not exist (the schema is verified, not created: run the migrations)"
+    )]
+    MissingTable {
+        /// The missing table.
+        table: String,
+    },
+    /// [`Schema::Verify`](crate::Schema::Verify) found the table without a
+    /// column the store uses.
+    #[error("table {table} lacks a column this store uses")]
+    TableMismatch {
+        /// The table.
+        table: String,
+        /// The driver's error for the probing query.
+        #[source]
+        source: DbErr,
+    },
 }
 
 impl Error {
@@ -63,6 +100,12 @@ impl From<Error> for StoreError {
                 StoreError::backend("opening the database", error)
             }
             Error::Json(_) | Error::Shape { .. } => StoreError::corrupt("a stored column", error),
+            Error::MissingTable { .. } | Error::TableMismatch { .. } => {
+                StoreError::backend("verifying the schema", error)
+            }
+            Error::InvalidTableName { .. } | Error::DuplicateTableName { .. } => {
+                StoreError::backend("configuring the store", error)
+            }
         }
     }
 }
@@ -75,6 +118,12 @@ impl From<Error> for SessionError {
                 SessionError::backend("opening the database", error)
             }
             Error::Json(_) | Error::Shape { .. } => SessionError::Corrupt(Box::new(error)),
+            Error::MissingTable { .. } | Error::TableMismatch { .. } => {
+                SessionError::backend("verifying the schema", error)
+            }
+            Error::InvalidTableName { .. } | Error::DuplicateTableName { .. } => {
+                SessionError::backend("configuring the session backend", error)
+            }
         }
     }
 }
@@ -123,6 +172,43 @@ pub(crate) fn is_transient(error: &DbErr) -> bool {
     message.contains("Lock wait timeout exceeded")
         || message.contains("Deadlock found")
         || message.contains("database is locked")
+}
+
+/// What a failed query says is missing from the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Undefined {
+    Table,
+    Column,
+}
+
+/// Whether the error says a table or a column does not exist: SQLite's
+/// message, PostgreSQL's SQLSTATE 42P01 / 42703, MySQL's 42S02 / 42S22
+/// (error 1146 / 1054).
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub(crate) fn undefined(error: &DbErr) -> Option<Undefined> {
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx_error))
+    | DbErr::Query(RuntimeErr::SqlxError(sqlx_error))) = error
+    else {
+        return None;
+    };
+    let sea_orm::sqlx::Error::Database(db_error) = sqlx_error.as_ref() else {
+        return None;
+    };
+    let code = db_error.code();
+    let message = db_error.message();
+    match code.as_deref() {
+        Some("42P01" | "42S02" | "1146") => Some(Undefined::Table),
+        Some("42703" | "42S22" | "1054") => Some(Undefined::Column),
+        _ if message.starts_with("no such table") => Some(Undefined::Table),
+        _ if message.starts_with("no such column") => Some(Undefined::Column),
+        _ => None,
+    }
+}
+
+/// Without a driver there is no error to classify.
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+pub(crate) fn undefined(_error: &DbErr) -> Option<Undefined> {
+    None
 }
 
 /// Without a driver there is no error to retry.

@@ -5,6 +5,8 @@
 //! |---|---|
 //! | [`SeaOrmAuthStore`] | the [`AuthStore`](auth_core::AuthStore): the three tables of the Python original |
 //! | [`SeaOrmSessionBackend`] | a [`SessionBackend`](auth_core::SessionBackend): sessions that survive restarts |
+//! | [`TableNames`], [`Schema`] | other table names; create, only check, or trust the tables |
+//! | [`SeaOrmAuthStoreBuilder`], [`SeaOrmSessionBackendBuilder`] | a store or backend with those settings |
 //! | [`migration::Migrator`] | the same schema as SeaORM migrations (feature `migration`) |
 //! | [`entity`] | SeaORM entities of the five tables |
 //! | [`connect_options`] | the pool settings `connect` uses, to tune for `connect_with` |
@@ -18,7 +20,24 @@
 //! application already has; it is then never closed by this crate.
 //!
 //! The tables are created on the first call (idempotent and safe when
-//! several processes start at once), or by the exported migrations.
+//! several processes start at once), or by the exported migrations. Their
+//! names default to the Python original's, so its database opens as it is;
+//! a builder sets others, and can turn creation off for teams that run
+//! their own migrations:
+//!
+//! ```
+//! use auth_store_seaorm::{Schema, SeaOrmAuthStore, TableNames};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = SeaOrmAuthStore::builder("sqlite::memory:")
+//!     .with_tables(TableNames::prefixed("myapp_")?) // myapp_users ... myapp_user_stamps
+//!     .with_schema(Schema::Verify) // create nothing, check the tables exist
+//!     .build()
+//!     .await?;
+//! let missing = store.init_schema().await.unwrap_err();
+//! assert_eq!(missing.to_string().split_whitespace().nth(1), Some("myapp_users"));
+//! # Ok(()) }
+//! ```
 //!
 //! # Example
 //!
@@ -54,17 +73,20 @@
 //! # Ok(()) }
 //! ```
 
+mod builder;
 mod codec;
 mod db;
 mod error;
 mod schema;
 mod session;
 mod store;
+mod tables;
 
 pub mod entity;
 #[cfg(feature = "migration")]
 pub mod migration;
 
+pub use builder::{DatabaseSource, SeaOrmAuthStoreBuilder, SeaOrmSessionBackendBuilder};
 pub use db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, connect_options};
 pub use error::Error;
 pub use schema::{
@@ -72,6 +94,7 @@ pub use schema::{
 };
 pub use session::{DEFAULT_PURGE_EVERY, SeaOrmSessionBackend};
 pub use store::{MAX_EMAIL_LEN, SeaOrmAuthStore};
+pub use tables::{MAX_TABLE_NAME_LEN, Schema, TableNames, TableNamesBuilder};
 
 /// The SeaORM this crate is built on, so applications use the matching
 /// version.

@@ -54,6 +54,8 @@
 //! # Ok(()) }
 //! ```
 //!
+//! For other table names, list [`Migrator::migrations_for`] instead.
+//!
 //! The migrations create exactly what the store creates on first use
 //! (`CREATE TABLE IF NOT EXISTS`), so a database that the store already
 //! created migrates without error, and the store never alters a migrated
@@ -67,11 +69,10 @@ pub use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, Schema
 /// application's own migrations use the matching version.
 pub use sea_orm_migration;
 
-use crate::schema::{
-    self, CREDENTIALS_TABLE, PROVIDER_LINKS_TABLE, SESSIONS_TABLE, USER_STAMPS_TABLE, USERS_TABLE,
-};
+use crate::schema;
+use crate::tables::TableNames;
 
-/// Every migration of this crate, in order.
+/// Every migration of this crate, in order, for the default table names.
 #[derive(Debug)]
 pub struct Migrator;
 
@@ -81,6 +82,48 @@ impl MigratorTrait for Migrator {
     }
 }
 
+impl Migrator {
+    /// The same migrations for other table names, to list in the
+    /// application's own migrator (the store then runs with
+    /// [`Schema::Verify`](crate::Schema::Verify) or
+    /// [`Schema::Skip`](crate::Schema::Skip) and the same names). The
+    /// migration names are the same as for the defaults.
+    ///
+    /// ```
+    /// use auth_store_seaorm::migration::{MigrationTrait, Migrator, MigratorTrait};
+    /// use auth_store_seaorm::sea_orm::Database;
+    /// use auth_store_seaorm::{Schema, SeaOrmAuthStore, TableNames};
+    ///
+    /// struct AppMigrator;
+    ///
+    /// impl MigratorTrait for AppMigrator {
+    ///     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+    ///         Migrator::migrations_for(&TableNames::prefixed("myapp_").expect("valid names"))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let db = Database::connect("sqlite::memory:").await?;
+    /// AppMigrator::up(&db, None).await?;
+    /// let store = SeaOrmAuthStore::builder(db)
+    ///     .with_tables(TableNames::prefixed("myapp_")?)
+    ///     .with_schema(Schema::Verify)
+    ///     .build()
+    ///     .await?;
+    /// store.init_schema().await?; // the migrated tables are there
+    /// # Ok(()) }
+    /// ```
+    pub fn migrations_for(tables: &TableNames) -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(UserTables(tables.clone())),
+            Box::new(SessionTables(tables.clone())),
+        ]
+    }
+}
+
+const USER_TABLES: &str = "m20261123_000001_auth_store_user_tables";
+const SESSION_TABLES: &str = "m20261123_000002_auth_store_session_tables";
+
 /// `pywire_auth_users`, `pywire_auth_credentials` and
 /// `pywire_auth_provider_links`, with their indexes.
 #[derive(Debug)]
@@ -88,23 +131,18 @@ pub struct CreateUserTables;
 
 impl MigrationName for CreateUserTables {
     fn name(&self) -> &'static str {
-        "m20261123_000001_auth_store_user_tables"
+        USER_TABLES
     }
 }
 
 #[async_trait]
 impl MigrationTrait for CreateUserTables {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let flavor = schema::flavor(manager.get_connection()).await?;
-        run(manager, &schema::store_tables(flavor)).await
+        UserTables(TableNames::default()).up(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(
-            manager,
-            &schema::drop_tables(&[PROVIDER_LINKS_TABLE, CREDENTIALS_TABLE, USERS_TABLE]),
-        )
-        .await
+        UserTables(TableNames::default()).down(manager).await
     }
 }
 
@@ -114,23 +152,68 @@ pub struct CreateSessionTables;
 
 impl MigrationName for CreateSessionTables {
     fn name(&self) -> &'static str {
-        "m20261123_000002_auth_store_session_tables"
+        SESSION_TABLES
     }
 }
 
 #[async_trait]
 impl MigrationTrait for CreateSessionTables {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let flavor = schema::flavor(manager.get_connection()).await?;
-        run(manager, &schema::session_tables(flavor)).await
+        SessionTables(TableNames::default()).up(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(
-            manager,
-            &schema::drop_tables(&[SESSIONS_TABLE, USER_STAMPS_TABLE]),
-        )
-        .await
+        SessionTables(TableNames::default()).down(manager).await
+    }
+}
+
+/// [`CreateUserTables`] for any names.
+#[derive(Debug)]
+struct UserTables(TableNames);
+
+impl MigrationName for UserTables {
+    fn name(&self) -> &'static str {
+        USER_TABLES
+    }
+}
+
+#[async_trait]
+impl MigrationTrait for UserTables {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let flavor = schema::flavor(manager.get_connection()).await?;
+        run(manager, &schema::store_tables(flavor, &self.0)).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let names = [
+            self.0.provider_links(),
+            self.0.credentials(),
+            self.0.users(),
+        ];
+        run(manager, &schema::drop_tables(&names)).await
+    }
+}
+
+/// [`CreateSessionTables`] for any names.
+#[derive(Debug)]
+struct SessionTables(TableNames);
+
+impl MigrationName for SessionTables {
+    fn name(&self) -> &'static str {
+        SESSION_TABLES
+    }
+}
+
+#[async_trait]
+impl MigrationTrait for SessionTables {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let flavor = schema::flavor(manager.get_connection()).await?;
+        run(manager, &schema::session_tables(flavor, &self.0)).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let names = [self.0.sessions(), self.0.user_stamps()];
+        run(manager, &schema::drop_tables(&names)).await
     }
 }
 

@@ -1,23 +1,27 @@
 //! The schema: the three tables of the Python original plus the two session
 //! tables, as idempotent DDL per database, shared by the automatic creation
-//! on first use and by the exported migrations.
+//! on first use and by the exported migrations, and the check that
+//! [`Schema::Verify`](crate::Schema::Verify) runs instead.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 
-use crate::error::Error;
+use crate::error::{Error, Undefined, undefined};
+use crate::tables::TableNames;
 
-/// Users: one row per account.
+/// The default name of the users table: one row per account.
 pub const USERS_TABLE: &str = "pywire_auth_users";
-/// Password hashes, one per user that has a password.
+/// The default name of the password hash table, one row per user that has
+/// a password.
 pub const CREDENTIALS_TABLE: &str = "pywire_auth_credentials";
-/// (provider, subject) links to users.
+/// The default name of the table of (provider, subject) links to users.
 pub const PROVIDER_LINKS_TABLE: &str = "pywire_auth_provider_links";
-/// Sessions of the SQL session backend.
+/// The default name of the session table of the SQL session backend.
 pub const SESSIONS_TABLE: &str = "auth_sessions";
-/// Per-user change stamps of the SQL session backend.
+/// The default name of the per-user change stamp table of the SQL session
+/// backend.
 pub const USER_STAMPS_TABLE: &str = "auth_user_stamps";
 
 /// The server behind a connection: the DDL differs between MySQL and
@@ -122,10 +126,15 @@ fn types(flavor: Flavor) -> Types {
 }
 
 /// One `CREATE TABLE IF NOT EXISTS` with its secondary indexes.
-fn table(t: &Types, name: &str, columns: &[String], indexes: &[(&str, &str)]) -> Vec<String> {
+/// Index names are derived from the table name (see [`TableNames::index`]).
+fn table(t: &Types, name: &str, columns: &[String], indexed_columns: &[&str]) -> Vec<String> {
+    let indexes: Vec<(String, &str)> = indexed_columns
+        .iter()
+        .map(|column| (TableNames::index(name, column), *column))
+        .collect();
     let mut body = columns.join(", ");
     if t.inline_index {
-        for (index, column) in indexes {
+        for (index, column) in &indexes {
             let _ = write!(body, ", INDEX {index} ({column})");
         }
     }
@@ -134,7 +143,7 @@ fn table(t: &Types, name: &str, columns: &[String], indexes: &[(&str, &str)]) ->
         t.table
     )];
     if !t.inline_index {
-        for (index, column) in indexes {
+        for (index, column) in &indexes {
             out.push(format!(
                 "CREATE INDEX IF NOT EXISTS {index} ON {name} ({column})"
             ));
@@ -143,13 +152,14 @@ fn table(t: &Types, name: &str, columns: &[String], indexes: &[(&str, &str)]) ->
     out
 }
 
-/// The DDL of the three user tables. Index names are the ones the Python
-/// original creates, so running this on its database changes nothing.
-pub(crate) fn store_tables(flavor: Flavor) -> Vec<String> {
+/// The DDL of the three user tables. With the default names, index names
+/// are the ones the Python original creates, so running this on its
+/// database changes nothing.
+pub(crate) fn store_tables(flavor: Flavor, names: &TableNames) -> Vec<String> {
     let t = types(flavor);
     let mut out = table(
         &t,
-        USERS_TABLE,
+        names.users(),
         &[
             format!("user_id {} NOT NULL PRIMARY KEY", t.key),
             format!("email {}", t.email),
@@ -157,11 +167,11 @@ pub(crate) fn store_tables(flavor: Flavor) -> Vec<String> {
             format!("claims {}", t.json),
             format!("extras {}", t.json),
         ],
-        &[("ix_pywire_auth_users_email", "email")],
+        &["email"],
     );
     out.extend(table(
         &t,
-        CREDENTIALS_TABLE,
+        names.credentials(),
         &[
             format!("user_id {} NOT NULL PRIMARY KEY", t.key),
             format!("pw_hash {}", t.text),
@@ -170,7 +180,7 @@ pub(crate) fn store_tables(flavor: Flavor) -> Vec<String> {
     ));
     out.extend(table(
         &t,
-        PROVIDER_LINKS_TABLE,
+        names.provider_links(),
         &[
             format!("provider {} NOT NULL", t.key),
             format!("subject {} NOT NULL", t.key),
@@ -178,17 +188,17 @@ pub(crate) fn store_tables(flavor: Flavor) -> Vec<String> {
             format!("claims {}", t.json),
             "PRIMARY KEY (provider, subject)".to_owned(),
         ],
-        &[("ix_pywire_auth_provider_links_user_id", "user_id")],
+        &["user_id"],
     ));
     out
 }
 
 /// The DDL of the two session tables.
-pub(crate) fn session_tables(flavor: Flavor) -> Vec<String> {
+pub(crate) fn session_tables(flavor: Flavor, names: &TableNames) -> Vec<String> {
     let t = types(flavor);
     let mut out = table(
         &t,
-        SESSIONS_TABLE,
+        names.sessions(),
         &[
             format!(
                 "session_key {} NOT NULL PRIMARY KEY",
@@ -202,14 +212,11 @@ pub(crate) fn session_tables(flavor: Flavor) -> Vec<String> {
             format!("record {}", t.json),
             "expires_at BIGINT NOT NULL".to_owned(),
         ],
-        &[
-            ("ix_auth_sessions_user_id", "user_id"),
-            ("ix_auth_sessions_expires_at", "expires_at"),
-        ],
+        &["user_id", "expires_at"],
     );
     out.extend(table(
         &t,
-        USER_STAMPS_TABLE,
+        names.user_stamps(),
         &[
             format!("user_id {} NOT NULL PRIMARY KEY", t.key),
             "stamp BIGINT NOT NULL".to_owned(),
@@ -226,6 +233,49 @@ pub(crate) fn drop_tables(names: &[&str]) -> Vec<String> {
         .iter()
         .map(|name| format!("DROP TABLE IF EXISTS {name}"))
         .collect()
+}
+
+/// The user tables with the columns the store reads and writes.
+pub(crate) fn store_columns(names: &TableNames) -> [(&str, &'static str); 3] {
+    [
+        (names.users(), "user_id, email, name, claims, extras"),
+        (names.credentials(), "user_id, pw_hash"),
+        (names.provider_links(), "provider, subject, user_id, claims"),
+    ]
+}
+
+/// The session tables with the columns the backend reads and writes.
+pub(crate) fn session_columns(names: &TableNames) -> [(&str, &'static str); 2] {
+    [
+        (names.sessions(), "session_key, user_id, record, expires_at"),
+        (names.user_stamps(), "user_id, stamp"),
+    ]
+}
+
+/// Checks, creating nothing, that each table exists with its columns: a
+/// query that reads no row names them all, so the server resolves them as
+/// the store's own queries will (case folding included).
+pub(crate) async fn verify<C: ConnectionTrait>(
+    conn: &C,
+    tables: &[(&str, &str)],
+) -> Result<(), Error> {
+    for (table, columns) in tables {
+        let sql = format!("SELECT {columns} FROM {table} WHERE 1 = 0");
+        let stmt = Statement::from_string(conn.get_database_backend(), sql);
+        if let Err(source) = conn.query_all_raw(stmt).await {
+            return Err(match undefined(&source) {
+                Some(Undefined::Table) => Error::MissingTable {
+                    table: (*table).to_owned(),
+                },
+                Some(Undefined::Column) => Error::TableMismatch {
+                    table: (*table).to_owned(),
+                    source,
+                },
+                None => Error::db("verifying the schema")(source),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Runs idempotent DDL, tolerating a concurrent creator: several processes
@@ -264,11 +314,11 @@ mod tests {
 
     #[test]
     fn indexes_are_inline_only_on_mysql() {
-        let sqlite = store_tables(Flavor::Sqlite);
+        let sqlite = store_tables(Flavor::Sqlite, &TableNames::default());
         assert!(sqlite.iter().any(|s| s.starts_with(
             "CREATE INDEX IF NOT EXISTS ix_pywire_auth_users_email ON pywire_auth_users"
         )));
-        let maria = store_tables(Flavor::MariaDb);
+        let maria = store_tables(Flavor::MariaDb, &TableNames::default());
         assert_eq!(maria.len(), 3);
         assert!(maria[0].contains("INDEX ix_pywire_auth_users_email (email)"));
         assert!(maria[0].ends_with("COLLATE=utf8mb4_nopad_bin"));
@@ -283,8 +333,39 @@ mod tests {
             Flavor::MySqlLegacy,
             Flavor::MariaDb,
         ] {
-            for sql in store_tables(flavor).iter().chain(&session_tables(flavor)) {
+            let names = TableNames::default();
+            for sql in store_tables(flavor, &names)
+                .iter()
+                .chain(&session_tables(flavor, &names))
+            {
                 assert!(sql.contains("IF NOT EXISTS"), "{sql}");
+            }
+        }
+    }
+
+    #[test]
+    fn custom_names_reach_tables_and_indexes() {
+        let names = TableNames::prefixed("app_").unwrap();
+        for flavor in [Flavor::Sqlite, Flavor::Postgres, Flavor::MariaDb] {
+            let ddl = store_tables(flavor, &names)
+                .into_iter()
+                .chain(session_tables(flavor, &names))
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(!ddl.contains("pywire"), "{ddl}");
+            assert!(!ddl.contains("auth_"), "{ddl}");
+            for part in [
+                "EXISTS app_users (",
+                "EXISTS app_credentials (",
+                "EXISTS app_provider_links (",
+                "EXISTS app_sessions (",
+                "EXISTS app_user_stamps (",
+                "ix_app_users_email",
+                "ix_app_provider_links_user_id",
+                "ix_app_sessions_user_id",
+                "ix_app_sessions_expires_at",
+            ] {
+                assert!(ddl.contains(part), "{flavor:?} lacks {part}: {ddl}");
             }
         }
     }

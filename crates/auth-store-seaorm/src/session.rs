@@ -9,9 +9,10 @@ use async_trait::async_trait;
 use auth_core::{SessionBackend, SessionError, SessionKey, SessionRecord, validate_user_id};
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, QueryResult};
 
+use crate::builder::{DatabaseSource, SeaOrmSessionBackendBuilder};
 use crate::db::{Db, finish, retry};
 use crate::error::{Error, session_db, session_error_is_transient};
-use crate::schema::{SESSIONS_TABLE, USER_STAMPS_TABLE};
+use crate::tables::{Schema, TableNames};
 
 /// Expired sessions are purged after this many saves, by default.
 pub const DEFAULT_PURGE_EVERY: u64 = 256;
@@ -19,7 +20,9 @@ pub const DEFAULT_PURGE_EVERY: u64 = 256;
 /// A [`SessionBackend`] over SeaORM, so sessions survive restarts with
 /// nothing but a SQLite file.
 ///
-/// Two tables, created on the first call if missing:
+/// Two tables, created on the first call if missing (other names and
+/// schema handling through [`builder`](Self::builder); these are the
+/// defaults):
 ///
 /// - `auth_sessions`: `session_key` (the [`SessionKey`], a hash of the
 ///   cookie token, never the token) PK | `user_id` (indexed: the per-user
@@ -108,6 +111,23 @@ impl SeaOrmSessionBackend {
         Self::on(Arc::new(Db::shared(conn)))
     }
 
+    /// A builder for a backend with other table names or schema handling;
+    /// see [`SeaOrmSessionBackendBuilder`].
+    pub fn builder(source: impl Into<DatabaseSource>) -> SeaOrmSessionBackendBuilder {
+        SeaOrmSessionBackendBuilder::new(source.into())
+    }
+
+    /// The table names in use (only the session and stamp names matter
+    /// here).
+    pub fn tables(&self) -> &TableNames {
+        self.db.tables()
+    }
+
+    /// Whether the backend creates, checks or trusts its tables.
+    pub fn schema(&self) -> Schema {
+        self.db.schema()
+    }
+
     pub(crate) fn on(db: Arc<Db>) -> Self {
         Self {
             db,
@@ -130,7 +150,8 @@ impl SeaOrmSessionBackend {
         self.db.conn()
     }
 
-    /// Creates the two session tables now instead of on the first call.
+    /// Creates the two session tables now instead of on the first call
+    /// (checks them with [`Schema::Verify`], nothing with [`Schema::Skip`]).
     pub async fn init_schema(&self) -> Result<(), Error> {
         self.db.ensure_session_schema().await
     }
@@ -138,7 +159,8 @@ impl SeaOrmSessionBackend {
     /// Deletes every expired session; returns how many.
     pub async fn purge_expired(&self) -> Result<u64, Error> {
         self.db.ensure_session_schema().await?;
-        let sql = format!("DELETE FROM {SESSIONS_TABLE} WHERE expires_at <= ?");
+        let sessions = self.db.tables().sessions();
+        let sql = format!("DELETE FROM {sessions} WHERE expires_at <= ?");
         let done = self
             .db
             .conn()
@@ -182,6 +204,7 @@ impl SeaOrmSessionBackend {
     }
 
     async fn bump_once(&self, user_id: &str) -> Result<u64, SessionError> {
+        let stamps = self.db.tables().user_stamps();
         let stamp: i64 = if self.db.backend() == DatabaseBackend::MySql {
             // No RETURNING with an upsert here: raise and read back in one
             // transaction, which holds the row lock in between.
@@ -192,13 +215,13 @@ impl SeaOrmSessionBackend {
                 .map_err(session_db("starting a transaction"))?;
             let result = async {
                 let sql = format!(
-                    "INSERT INTO {USER_STAMPS_TABLE} (user_id, stamp) VALUES (?, 1) \
+                    "INSERT INTO {stamps} (user_id, stamp) VALUES (?, 1) \
                      ON DUPLICATE KEY UPDATE stamp = stamp + 1"
                 );
                 tx.execute_raw(self.db.stmt(&sql, vec![user_id.into()]))
                     .await
                     .map_err(session_db("raising a change stamp"))?;
-                let sql = format!("SELECT stamp FROM {USER_STAMPS_TABLE} WHERE user_id = ?");
+                let sql = format!("SELECT stamp FROM {stamps} WHERE user_id = ?");
                 let row = tx
                     .query_one_raw(self.db.stmt(&sql, vec![user_id.into()]))
                     .await
@@ -214,8 +237,8 @@ impl SeaOrmSessionBackend {
             finish(tx, result, session_db("committing a change stamp")).await?
         } else {
             let sql = format!(
-                "INSERT INTO {USER_STAMPS_TABLE} (user_id, stamp) VALUES (?, 1) \
-                 ON CONFLICT (user_id) DO UPDATE SET stamp = {USER_STAMPS_TABLE}.stamp + 1 \
+                "INSERT INTO {stamps} (user_id, stamp) VALUES (?, 1) \
+                 ON CONFLICT (user_id) DO UPDATE SET stamp = {stamps}.stamp + 1 \
                  RETURNING stamp"
             );
             let row = self
@@ -242,8 +265,9 @@ impl SessionBackend for SeaOrmSessionBackend {
     #[tracing::instrument(skip_all)]
     async fn load(&self, key: &SessionKey) -> Result<Option<SessionRecord>, SessionError> {
         self.ready().await?;
+        let sessions = self.db.tables().sessions();
         let sql = format!(
-            "SELECT {}, expires_at FROM {SESSIONS_TABLE} WHERE session_key = ?",
+            "SELECT {}, expires_at FROM {sessions} WHERE session_key = ?",
             self.db.as_text("record")
         );
         let row = self
@@ -256,8 +280,8 @@ impl SessionBackend for SeaOrmSessionBackend {
         let expires_at: i64 = column(&row, 1)?;
         let now = now_ms();
         if expires_at <= now {
-            let sql =
-                format!("DELETE FROM {SESSIONS_TABLE} WHERE session_key = ? AND expires_at <= ?");
+            let sessions = self.db.tables().sessions();
+            let sql = format!("DELETE FROM {sessions} WHERE session_key = ? AND expires_at <= ?");
             self.db
                 .conn()
                 .execute_raw(self.db.stmt(&sql, vec![key.as_str().into(), now.into()]))
@@ -280,14 +304,15 @@ impl SessionBackend for SeaOrmSessionBackend {
         let text = encode(record)?;
         self.ready().await?;
         let json = self.db.json_param();
+        let sessions = self.db.tables().sessions();
         let sql = if self.db.backend() == DatabaseBackend::MySql {
             format!(
-                "INSERT INTO {SESSIONS_TABLE} (session_key, user_id, record, expires_at) VALUES (?, ?, {json}, ?) \
+                "INSERT INTO {sessions} (session_key, user_id, record, expires_at) VALUES (?, ?, {json}, ?) \
                  ON DUPLICATE KEY UPDATE user_id = VALUES(user_id), record = VALUES(record), expires_at = VALUES(expires_at)"
             )
         } else {
             format!(
-                "INSERT INTO {SESSIONS_TABLE} (session_key, user_id, record, expires_at) VALUES (?, ?, {json}, ?) \
+                "INSERT INTO {sessions} (session_key, user_id, record, expires_at) VALUES (?, ?, {json}, ?) \
                  ON CONFLICT (session_key) DO UPDATE SET user_id = excluded.user_id, record = excluded.record, \
                  expires_at = excluded.expires_at"
             )
@@ -321,8 +346,9 @@ impl SessionBackend for SeaOrmSessionBackend {
         let user_id = Self::record_user(record)?;
         let text = encode(record)?;
         self.ready().await?;
+        let sessions = self.db.tables().sessions();
         let sql = format!(
-            "UPDATE {SESSIONS_TABLE} SET user_id = ?, record = {}, expires_at = ? \
+            "UPDATE {sessions} SET user_id = ?, record = {}, expires_at = ? \
              WHERE session_key = ? AND expires_at > ?",
             self.db.json_param()
         );
@@ -350,7 +376,8 @@ impl SessionBackend for SeaOrmSessionBackend {
     #[tracing::instrument(skip_all)]
     async fn delete(&self, key: &SessionKey) -> Result<bool, SessionError> {
         self.ready().await?;
-        let sql = format!("DELETE FROM {SESSIONS_TABLE} WHERE session_key = ?");
+        let sessions = self.db.tables().sessions();
+        let sql = format!("DELETE FROM {sessions} WHERE session_key = ?");
         let stmt = self.db.stmt(&sql, vec![key.as_str().into()]);
         let done = retry(session_error_is_transient, || async {
             self.db
@@ -370,8 +397,9 @@ impl SessionBackend for SeaOrmSessionBackend {
     ) -> Result<Vec<(SessionKey, SessionRecord)>, SessionError> {
         validate_user_id(user_id)?;
         self.ready().await?;
+        let sessions = self.db.tables().sessions();
         let sql = format!(
-            "SELECT session_key, {} FROM {SESSIONS_TABLE} WHERE user_id = ? AND expires_at > ?",
+            "SELECT session_key, {} FROM {sessions} WHERE user_id = ? AND expires_at > ?",
             self.db.as_text("record")
         );
         let rows = self
@@ -395,7 +423,8 @@ impl SessionBackend for SeaOrmSessionBackend {
     async fn delete_sessions_of(&self, user_id: &str) -> Result<usize, SessionError> {
         validate_user_id(user_id)?;
         self.ready().await?;
-        let live = format!("DELETE FROM {SESSIONS_TABLE} WHERE user_id = ? AND expires_at > ?");
+        let sessions = self.db.tables().sessions();
+        let live = format!("DELETE FROM {sessions} WHERE user_id = ? AND expires_at > ?");
         let live = self.db.stmt(&live, vec![user_id.into(), now_ms().into()]);
         let done = retry(session_error_is_transient, || async {
             self.db
@@ -406,7 +435,7 @@ impl SessionBackend for SeaOrmSessionBackend {
         })
         .await?;
         // The user's expired rows go too; they were not counted.
-        let rest = format!("DELETE FROM {SESSIONS_TABLE} WHERE user_id = ?");
+        let rest = format!("DELETE FROM {sessions} WHERE user_id = ?");
         self.db
             .conn()
             .execute_raw(self.db.stmt(&rest, vec![user_id.into()]))
@@ -419,7 +448,8 @@ impl SessionBackend for SeaOrmSessionBackend {
     async fn user_stamp(&self, user_id: &str) -> Result<u64, SessionError> {
         validate_user_id(user_id)?;
         self.ready().await?;
-        let sql = format!("SELECT stamp FROM {USER_STAMPS_TABLE} WHERE user_id = ?");
+        let stamps = self.db.tables().user_stamps();
+        let sql = format!("SELECT stamp FROM {stamps} WHERE user_id = ?");
         let row = self
             .db
             .conn()

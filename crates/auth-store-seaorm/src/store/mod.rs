@@ -16,11 +16,12 @@ use auth_core::{
 };
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection};
 
+use crate::builder::{DatabaseSource, SeaOrmAuthStoreBuilder};
 use crate::codec::{encode_claims, encode_extras};
 use crate::db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Db, retry};
 use crate::error::{Error, store_db, store_error_is_transient};
-use crate::schema::{CREDENTIALS_TABLE, PROVIDER_LINKS_TABLE, USERS_TABLE};
 use crate::session::SeaOrmSessionBackend;
+use crate::tables::{Schema, TableNames};
 use rows::{link_from_row, user_from_row, validate_link_text, validate_profile};
 use tx::link_error_is_retryable;
 
@@ -29,9 +30,11 @@ pub const MAX_EMAIL_LEN: usize = 320;
 
 /// An [`AuthStore`] over SeaORM: SQLite, PostgreSQL, MySQL or MariaDB.
 ///
-/// The tables are those of the Python original (`pywire_auth_users`,
-/// `pywire_auth_credentials`, `pywire_auth_provider_links`), created on the
-/// first call if missing. Every write is one transaction on one pooled
+/// The tables are by default those of the Python original
+/// (`pywire_auth_users`, `pywire_auth_credentials`,
+/// `pywire_auth_provider_links`), created on the first call if missing;
+/// [`builder`](Self::builder) picks other [`TableNames`] and whether they
+/// are created, only checked, or trusted ([`Schema`]). Every write is one transaction on one pooled
 /// connection; a call never waits for a second connection while holding
 /// one. Transactions that lose a lock race (SQLite busy, a deadlock) are run
 /// again a bounded number of times.
@@ -99,9 +102,28 @@ impl SeaOrmAuthStore {
     /// A store on a connection the application already has. The
     /// application keeps ownership: [`close`](Self::close) leaves it open.
     pub fn new(conn: DatabaseConnection) -> Self {
-        Self {
-            db: Arc::new(Db::shared(conn)),
-        }
+        Self::on(Arc::new(Db::shared(conn)))
+    }
+
+    /// A builder for a store with other table names or schema handling, on
+    /// a URL, [`ConnectOptions`] or a [`DatabaseConnection`]; see
+    /// [`SeaOrmAuthStoreBuilder`].
+    pub fn builder(source: impl Into<DatabaseSource>) -> SeaOrmAuthStoreBuilder {
+        SeaOrmAuthStoreBuilder::new(source.into())
+    }
+
+    pub(crate) fn on(db: Arc<Db>) -> Self {
+        Self { db }
+    }
+
+    /// The names of the tables the store (and its session backends) use.
+    pub fn tables(&self) -> &TableNames {
+        self.db.tables()
+    }
+
+    /// Whether the store creates, checks or trusts its tables.
+    pub fn schema(&self) -> Schema {
+        self.db.schema()
     }
 
     /// The connection the store runs on.
@@ -116,12 +138,16 @@ impl SeaOrmAuthStore {
     }
 
     /// Creates the three tables now instead of on the first call.
-    /// Idempotent, and safe when several processes do it at once.
+    /// Idempotent, and safe when several processes do it at once. With
+    /// [`Schema::Verify`] it checks them instead and fails with
+    /// [`Error::MissingTable`] or [`Error::TableMismatch`]; with
+    /// [`Schema::Skip`] it does nothing.
     pub async fn init_schema(&self) -> Result<(), Error> {
         self.db.ensure_store_schema().await
     }
 
-    /// A session backend on the same connection (its own tables).
+    /// A session backend on the same connection (its own tables), with the
+    /// store's table names and schema handling.
     pub fn session_backend(&self) -> SeaOrmSessionBackend {
         SeaOrmSessionBackend::on(Arc::clone(&self.db))
     }
@@ -157,8 +183,10 @@ impl AuthStore for SeaOrmAuthStore {
         validate_link_key(provider, subject)?;
         validate_link_text(provider, subject)?;
         self.ready().await?;
+        let users = self.db.tables().users();
+        let links = self.db.tables().provider_links();
         let sql = format!(
-            "SELECT {} FROM {PROVIDER_LINKS_TABLE} l JOIN {USERS_TABLE} u ON u.user_id = l.user_id \
+            "SELECT {} FROM {links} l JOIN {users} u ON u.user_id = l.user_id \
              WHERE l.provider = ? AND l.subject = ?",
             self.user_columns("u.")
         );
@@ -175,8 +203,9 @@ impl AuthStore for SeaOrmAuthStore {
     async fn links_of(&self, user_id: &str) -> Result<Vec<ProviderLink>, StoreError> {
         validate_user_id(user_id)?;
         self.ready().await?;
+        let links = self.db.tables().provider_links();
         let sql = format!(
-            "SELECT provider, subject, user_id, {} FROM {PROVIDER_LINKS_TABLE} WHERE user_id = ?",
+            "SELECT provider, subject, user_id, {} FROM {links} WHERE user_id = ?",
             self.db.as_text("claims")
         );
         let rows = self
@@ -264,7 +293,8 @@ impl AuthStore for SeaOrmAuthStore {
     async fn password_hash(&self, user_id: &str) -> Result<Option<PasswordHash>, StoreError> {
         validate_user_id(user_id)?;
         self.ready().await?;
-        let sql = format!("SELECT pw_hash FROM {CREDENTIALS_TABLE} WHERE user_id = ?");
+        let credentials = self.db.tables().credentials();
+        let sql = format!("SELECT pw_hash FROM {credentials} WHERE user_id = ?");
         let row = self
             .db
             .conn()

@@ -11,7 +11,6 @@ use super::rows::user_from_row;
 use crate::codec::encode_claims;
 use crate::db::finish;
 use crate::error::{is_unique_violation, store_db, store_error_is_transient};
-use crate::schema::{CREDENTIALS_TABLE, PROVIDER_LINKS_TABLE, USERS_TABLE};
 
 impl SeaOrmAuthStore {
     pub(super) fn user_columns(&self, alias: &str) -> String {
@@ -29,8 +28,9 @@ impl SeaOrmAuthStore {
         user_id: &str,
         lock: bool,
     ) -> Result<Option<UserRecord>, StoreError> {
+        let users = self.db.tables().users();
         let sql = format!(
-            "SELECT {} FROM {USERS_TABLE} WHERE user_id = ?{}",
+            "SELECT {} FROM {users} WHERE user_id = ?{}",
             self.user_columns(""),
             if lock { self.db.for_update() } else { "" }
         );
@@ -49,8 +49,9 @@ impl SeaOrmAuthStore {
         user_id: &str,
         lock: bool,
     ) -> Result<bool, StoreError> {
+        let users = self.db.tables().users();
         let sql = format!(
-            "SELECT user_id FROM {USERS_TABLE} WHERE user_id = ?{}",
+            "SELECT user_id FROM {users} WHERE user_id = ?{}",
             if lock { self.db.for_update() } else { "" }
         );
         let row = conn
@@ -75,8 +76,9 @@ impl SeaOrmAuthStore {
         let result = async {
             // Links first: a registration that loses the race on its
             // (provider, subject) stops before writing anything else.
+            let links = self.db.tables().provider_links();
             let insert_link = format!(
-                "INSERT INTO {PROVIDER_LINKS_TABLE} (provider, subject, user_id, claims) VALUES (?, ?, ?, {})",
+                "INSERT INTO {links} (provider, subject, user_id, claims) VALUES (?, ?, ?, {})",
                 self.db.json_param()
             );
             for (link, claims) in user.links.iter().zip(link_claims) {
@@ -90,8 +92,9 @@ impl SeaOrmAuthStore {
                     .await
                     .map_err(conflict_or("provider link", "inserting a provider link"))?;
             }
+            let users = self.db.tables().users();
             let insert_user = format!(
-                "INSERT INTO {USERS_TABLE} (user_id, email, name, claims, extras) VALUES (?, ?, ?, {0}, {0})",
+                "INSERT INTO {users} (user_id, email, name, claims, extras) VALUES (?, ?, ?, {0}, {0})",
                 self.db.json_param()
             );
             let values = vec![
@@ -121,13 +124,14 @@ impl SeaOrmAuthStore {
         user_id: &str,
         hash: &PasswordHash,
     ) -> Result<(), StoreError> {
+        let credentials = self.db.tables().credentials();
         let sql = match self.db.backend() {
             sea_orm::DatabaseBackend::MySql => format!(
-                "INSERT INTO {CREDENTIALS_TABLE} (user_id, pw_hash) VALUES (?, ?) \
+                "INSERT INTO {credentials} (user_id, pw_hash) VALUES (?, ?) \
                  ON DUPLICATE KEY UPDATE pw_hash = VALUES(pw_hash)"
             ),
             _ => format!(
-                "INSERT INTO {CREDENTIALS_TABLE} (user_id, pw_hash) VALUES (?, ?) \
+                "INSERT INTO {credentials} (user_id, pw_hash) VALUES (?, ?) \
                  ON CONFLICT (user_id) DO UPDATE SET pw_hash = excluded.pw_hash"
             ),
         };
@@ -174,10 +178,8 @@ impl SeaOrmAuthStore {
                 user.extras.clone_from(new);
             }
             if !sets.is_empty() {
-                let sql = format!(
-                    "UPDATE {USERS_TABLE} SET {} WHERE user_id = ?",
-                    sets.join(", ")
-                );
+                let users = self.db.tables().users();
+                let sql = format!("UPDATE {users} SET {} WHERE user_id = ?", sets.join(", "));
                 values.push(user_id.into());
                 tx.execute_raw(self.db.stmt(&sql, values))
                     .await
@@ -207,8 +209,9 @@ impl SeaOrmAuthStore {
                 .await?
                 .ok_or(StoreError::NotFound)?;
             change.apply(&mut user.claims);
+            let users = self.db.tables().users();
             let sql = format!(
-                "UPDATE {USERS_TABLE} SET claims = {} WHERE user_id = ?",
+                "UPDATE {users} SET claims = {} WHERE user_id = ?",
                 self.db.json_param()
             );
             let values = vec![encode_claims(&user.claims).into(), user_id.into()];
@@ -235,8 +238,9 @@ impl SeaOrmAuthStore {
             if !self.user_exists(&tx, &link.user_id, false).await? {
                 return Err(StoreError::NotFound);
             }
+            let links = self.db.tables().provider_links();
             let sql = format!(
-                "SELECT user_id FROM {PROVIDER_LINKS_TABLE} WHERE provider = ? AND subject = ?{}",
+                "SELECT user_id FROM {links} WHERE provider = ? AND subject = ?{}",
                 self.db.for_update()
             );
             let values = vec![link.provider.as_str().into(), link.subject.as_str().into()];
@@ -256,7 +260,7 @@ impl SeaOrmAuthStore {
                 }
                 Some(_) => {
                     let sql = format!(
-                        "UPDATE {PROVIDER_LINKS_TABLE} SET claims = {} WHERE provider = ? AND subject = ?",
+                        "UPDATE {links} SET claims = {} WHERE provider = ? AND subject = ?",
                         self.db.json_param()
                     );
                     let values = vec![
@@ -271,7 +275,7 @@ impl SeaOrmAuthStore {
                 }
                 None => {
                     let sql = format!(
-                        "INSERT INTO {PROVIDER_LINKS_TABLE} (provider, subject, user_id, claims) VALUES (?, ?, ?, {})",
+                        "INSERT INTO {links} (provider, subject, user_id, claims) VALUES (?, ?, ?, {})",
                         self.db.json_param()
                     );
                     let values = vec![
@@ -327,7 +331,12 @@ impl SeaOrmAuthStore {
             if !self.user_exists(&tx, user_id, true).await? {
                 return Err(StoreError::NotFound);
             }
-            for table in [PROVIDER_LINKS_TABLE, CREDENTIALS_TABLE, USERS_TABLE] {
+            let tables = self.db.tables();
+            for table in [
+                tables.provider_links(),
+                tables.credentials(),
+                tables.users(),
+            ] {
                 let sql = format!("DELETE FROM {table} WHERE user_id = ?");
                 tx.execute_raw(self.db.stmt(&sql, vec![user_id.into()]))
                     .await
