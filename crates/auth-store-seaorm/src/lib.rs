@@ -76,3 +76,8 @@ pub use store::{MAX_EMAIL_LEN, SeaOrmAuthStore};
 /// The SeaORM this crate is built on, so applications use the matching
 /// version.
 pub use sea_orm;
+
+/// The README's examples, compiled and run as doctests so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
