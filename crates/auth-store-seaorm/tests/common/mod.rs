@@ -33,8 +33,20 @@ pub fn url(db: Db) -> Option<String> {
     match db {
         Db::SqliteFile => Some(format!("sqlite://{}", temp_db_path().display())),
         Db::SqliteMemory => Some("sqlite::memory:".to_owned()),
-        Db::Postgres => services::postgres_url(),
-        Db::Mysql => services::mysql_url(),
+        Db::Postgres => {
+            assert!(
+                cfg!(feature = "postgres"),
+                "this test needs the `postgres` feature (run with --all-features)"
+            );
+            services::postgres_url()
+        }
+        Db::Mysql => {
+            assert!(
+                cfg!(feature = "mysql"),
+                "this test needs the `mysql` feature (run with --all-features)"
+            );
+            services::mysql_url()
+        }
     }
 }
 
