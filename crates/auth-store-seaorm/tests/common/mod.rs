@@ -34,20 +34,23 @@ pub fn url(db: Db) -> Option<String> {
         Db::SqliteFile => Some(format!("sqlite://{}", temp_db_path().display())),
         Db::SqliteMemory => Some("sqlite::memory:".to_owned()),
         Db::Postgres => {
-            assert!(
-                cfg!(feature = "postgres"),
-                "this test needs the `postgres` feature (run with --all-features)"
-            );
+            require_driver(cfg!(feature = "postgres"), "postgres");
             services::postgres_url()
         }
         Db::Mysql => {
-            assert!(
-                cfg!(feature = "mysql"),
-                "this test needs the `mysql` feature (run with --all-features)"
-            );
+            require_driver(cfg!(feature = "mysql"), "mysql");
             services::mysql_url()
         }
     }
+}
+
+/// Fails a server test built without its driver, instead of a confusing
+/// connection error.
+fn require_driver(built_in: bool, feature: &str) {
+    assert!(
+        built_in,
+        "this test needs the `{feature}` feature (run with --all-features)"
+    );
 }
 
 /// `url` (a MySQL URL) pointing at `database` instead.
