@@ -85,3 +85,8 @@ pub use auth_core;
 pub use auth_http;
 #[cfg(feature = "local-idp")]
 pub use auth_http::auth_local_idp;
+
+/// The README's examples, compiled and run as doctests so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -392,3 +392,8 @@ impl Drop for Subscription {
         }
     }
 }
+
+/// The README's examples, compiled and run as doctests so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

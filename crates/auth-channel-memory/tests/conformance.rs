@@ -1,9 +1,14 @@
-//! The auth-core conformance suite for channels, run on `MemoryChannel`.
+//! The auth-core conformance suite for channels, run on `MemoryChannel`: one
+//! test per check (`kit::every_event_kind` and so on), then whole suites.
 
 use std::sync::Arc;
 
 use auth_channel_memory::MemoryChannel;
 use auth_core::testkit::channel_conformance;
+
+mod kit {
+    auth_core::channel_conformance_tests!(Some(auth_channel_memory::MemoryChannel::new()));
+}
 
 #[tokio::test]
 async fn memory_channel_conforms() {

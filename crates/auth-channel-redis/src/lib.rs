@@ -97,3 +97,8 @@ pub use error::RedisChannelError;
 /// The Redis client this crate is built on, re-exported so apps use the
 /// matching version.
 pub use fred;
+
+/// The README's examples, compiled and run as doctests so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

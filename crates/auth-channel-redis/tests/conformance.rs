@@ -1,4 +1,4 @@
-//! The core conformance kit on the Redis channel, and delivery between
+//! The core conformance kit on the Redis channel (one test per check), and delivery between
 //! channel instances (as between worker processes) through a real Redis.
 
 mod common;
@@ -13,11 +13,15 @@ use common::{channel, fresh_prefix, next_within, raw_client, redis_url};
 const WAIT: Duration = Duration::from_secs(5);
 const QUIET: Duration = Duration::from_millis(300);
 
-#[tokio::test]
-async fn passes_the_channel_conformance_kit() {
-    let Some(url) = redis_url() else { return };
-    let channel = channel(&url, &fresh_prefix()).await;
-    channel_conformance(&channel).await;
+/// A channel under a fresh prefix, or `None` when Redis is left out.
+async fn fresh_channel() -> Option<auth_channel_redis::RedisAuthChannel> {
+    let url = redis_url()?;
+    Some(channel(&url, &fresh_prefix()).await)
+}
+
+/// The kit, one test per check: `kit::every_event_kind` and so on.
+mod kit {
+    auth_core::channel_conformance_tests!(super::fresh_channel().await);
 }
 
 #[tokio::test]

@@ -126,3 +126,8 @@ pub use user::{
 /// The crates this one's public API exposes, re-exported so users get the
 /// matching versions.
 pub use async_trait::async_trait;
+
+/// The README's examples, compiled and run as doctests so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

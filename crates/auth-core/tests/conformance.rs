@@ -1,11 +1,16 @@
-//! The conformance kit run against the in-memory implementations.
+//! The conformance kit run against the in-memory implementations: one test
+//! per check (`memory_store::create_and_get`, `memory_sessions::expiry`),
+//! then whole suites run repeatedly and in parallel on one backend.
 
 use auth_core::memory::{MemorySessionBackend, MemoryStore};
 use auth_core::testkit::{session_conformance, store_conformance};
 
-#[tokio::test]
-async fn memory_store_conforms() {
-    store_conformance(&MemoryStore::new()).await;
+mod memory_store {
+    auth_core::store_conformance_tests!(Some(auth_core::memory::MemoryStore::new()));
+}
+
+mod memory_sessions {
+    auth_core::session_conformance_tests!(Some(auth_core::memory::MemorySessionBackend::new()));
 }
 
 #[tokio::test]
@@ -27,11 +32,6 @@ async fn memory_store_conforms_in_parallel_runs() {
     for run in runs {
         run.await.expect("a parallel run panicked");
     }
-}
-
-#[tokio::test]
-async fn memory_session_backend_conforms() {
-    session_conformance(&MemorySessionBackend::new()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -93,3 +93,8 @@ pub use auth_core;
 #[cfg(feature = "local-idp")]
 pub use auth_local_idp;
 pub use http;
+
+/// The README's examples, compiled and run as doctests so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -30,3 +30,8 @@ pub use error::ConfigError;
 pub use mailer::{DEFAULT_TIMEOUT, Security, SmtpMailer, SmtpMailerBuilder};
 
 pub use lettre;
+
+/// The README's examples, compiled as doctests so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

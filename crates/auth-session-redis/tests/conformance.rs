@@ -1,9 +1,11 @@
-//! The core conformance kit, and this backend's own guarantees, against a
-//! real Redis (`AUTH_TEST_REDIS_URL`).
+//! The core conformance kit (one test per check), and this backend's own
+//! guarantees, against a real Redis (`AUTH_TEST_REDIS_URL`, else the local
+//! default; see `auth_core::testkit::services`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_core::testkit::services::{redis_url, unique_prefix};
 use auth_core::testkit::session_conformance;
 use auth_core::{
     Claim, Principal, SessionBackend, SessionError, SessionKey, SessionRecord, SessionToken,
@@ -12,28 +14,10 @@ use auth_session_redis::RedisSessionBackend;
 use auth_session_redis::fred::interfaces::{HashesInterface, KeysInterface, SetsInterface};
 use futures_util::future::join_all;
 
-const REDIS_ENV: &str = "AUTH_TEST_REDIS_URL";
-
-/// The Redis URL, or `None` (after a SKIPPED line) outside CI.
-fn redis_url() -> Option<String> {
-    match std::env::var(REDIS_ENV) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("{REDIS_ENV} is not set, and CI is: this test needs Redis")
-        }
-        _ => {
-            eprintln!(
-                "\n!!!!!!!! SKIPPED: set {REDIS_ENV} (e.g. redis://127.0.0.1:6379) to run this test against a real Redis !!!!!!!!\n"
-            );
-            None
-        }
-    }
-}
-
 /// A backend under a fresh prefix, or `None` when skipped.
 async fn backend() -> Option<RedisSessionBackend> {
     let url = redis_url()?;
-    let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let prefix = unique_prefix("test");
     let connected = RedisSessionBackend::connect(&url, &prefix).await;
     Some(connected.unwrap_or_else(|e| panic!("connecting to Redis: {e}")))
 }
@@ -47,12 +31,9 @@ fn record_of(user_id: &str) -> SessionRecord {
 
 const LONG: Duration = Duration::from_secs(600);
 
-#[tokio::test]
-async fn passes_the_session_conformance_kit() {
-    let Some(backend) = backend().await else {
-        return;
-    };
-    session_conformance(&backend).await;
+/// The kit, one test per check: `kit::round_trip` and so on.
+mod kit {
+    auth_core::session_conformance_tests!(super::backend().await);
 }
 
 #[tokio::test]

@@ -5,25 +5,11 @@
 
 use std::time::{Duration, Instant};
 
+use auth_core::testkit::services::redis_url;
 use auth_core::{Principal, SessionBackend, SessionError, SessionRecord, SessionToken};
 use auth_session_redis::RedisSessionBackend;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
-
-fn redis_url() -> Option<String> {
-    match std::env::var("AUTH_TEST_REDIS_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("AUTH_TEST_REDIS_URL is not set, and CI is: this test needs Redis")
-        }
-        _ => {
-            eprintln!(
-                "\n!!!!!!!! SKIPPED: set AUTH_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379) to run this test against a real Redis !!!!!!!!\n"
-            );
-            None
-        }
-    }
-}
 
 /// `host:port` of a Redis URL.
 fn host_port(url: &str) -> String {
@@ -56,7 +42,7 @@ async fn calls_fail_typed_while_redis_is_down_and_work_once_it_is_back() {
     let port = listener.local_addr().unwrap().port();
     let task = proxy(listener, target.clone());
     let via = url.replacen(&target, &format!("127.0.0.1:{port}"), 1);
-    let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let prefix = auth_core::testkit::services::unique_prefix("test");
     let backend = RedisSessionBackend::connect(&via, &prefix).await.unwrap();
 
     let key = SessionToken::generate().key();

@@ -99,3 +99,8 @@ pub use tables::{MAX_TABLE_NAME_LEN, Schema, TableNames, TableNamesBuilder};
 /// The SeaORM this crate is built on, so applications use the matching
 /// version.
 pub use sea_orm;
+
+/// The README's examples, compiled and run as doctests so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

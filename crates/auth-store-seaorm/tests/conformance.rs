@@ -1,7 +1,6 @@
-//! The core conformance kit, run against every database for real.
-
-// Helpers outside `#[test]` functions unwrap too: a failure is a test failure.
-#![allow(clippy::unwrap_used)]
+//! The core conformance kit, one test per check, run against every database
+//! for real: `sqlite_file::create_and_get`, `postgres_sessions::expiry` and
+//! so on.
 
 mod common;
 
@@ -9,60 +8,62 @@ use auth_core::testkit::{session_conformance, store_conformance};
 use auth_store_seaorm::{SeaOrmAuthStore, SeaOrmSessionBackend};
 use common::Db;
 
-async fn store_suite(db: Db) {
-    let Some(url) = common::url(db) else { return };
-    let store = SeaOrmAuthStore::connect(&url).await.expect("connect");
-    store_conformance(&store).await;
-    store.close().await.expect("close");
-    common::remove_sqlite_file(&url);
+/// The URL of `db` for one test: a SQLite file of its own, or the server.
+fn url(db: Db) -> Option<String> {
+    match db {
+        Db::SqliteFile => Some(common::test_db_url()),
+        _ => common::url(db),
+    }
 }
 
-async fn session_suite(db: Db) {
-    let Some(url) = common::url(db) else { return };
-    let sessions = SeaOrmSessionBackend::connect(&url).await.expect("connect");
-    session_conformance(&sessions).await;
-    sessions.close().await.expect("close");
-    common::remove_sqlite_file(&url);
+/// A store on `db`, or `None` when its server is left out.
+async fn store(db: Db) -> Option<SeaOrmAuthStore> {
+    let url = url(db)?;
+    let store = SeaOrmAuthStore::connect(&url).await;
+    Some(store.unwrap_or_else(|e| panic!("connecting to {db:?}: {}", common::chain(&e))))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn store_conformance_sqlite_file() {
-    store_suite(Db::SqliteFile).await;
+/// A session backend on `db`, or `None` when its server is left out.
+async fn sessions(db: Db) -> Option<SeaOrmSessionBackend> {
+    let url = url(db)?;
+    let sessions = SeaOrmSessionBackend::connect(&url).await;
+    Some(sessions.unwrap_or_else(|e| panic!("connecting to {db:?}: {}", common::chain(&e))))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn store_conformance_sqlite_memory() {
-    store_suite(Db::SqliteMemory).await;
+mod sqlite_file {
+    use super::{Db, sessions, store};
+    auth_core::store_conformance_tests!(store(Db::SqliteFile).await);
+    mod sessions {
+        use super::{Db, sessions};
+        auth_core::session_conformance_tests!(sessions(Db::SqliteFile).await);
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn store_conformance_postgres() {
-    store_suite(Db::Postgres).await;
+mod sqlite_memory {
+    use super::{Db, sessions, store};
+    auth_core::store_conformance_tests!(store(Db::SqliteMemory).await);
+    mod sessions {
+        use super::{Db, sessions};
+        auth_core::session_conformance_tests!(sessions(Db::SqliteMemory).await);
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn store_conformance_mysql() {
-    store_suite(Db::Mysql).await;
+mod postgres {
+    use super::{Db, sessions, store};
+    auth_core::store_conformance_tests!(store(Db::Postgres).await);
+    mod sessions {
+        use super::{Db, sessions};
+        auth_core::session_conformance_tests!(sessions(Db::Postgres).await);
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn session_conformance_sqlite_file() {
-    session_suite(Db::SqliteFile).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn session_conformance_sqlite_memory() {
-    session_suite(Db::SqliteMemory).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn session_conformance_postgres() {
-    session_suite(Db::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn session_conformance_mysql() {
-    session_suite(Db::Mysql).await;
+mod mysql {
+    use super::{Db, sessions, store};
+    auth_core::store_conformance_tests!(store(Db::Mysql).await);
+    mod sessions {
+        use super::{Db, sessions};
+        auth_core::session_conformance_tests!(sessions(Db::Mysql).await);
+    }
 }
 
 /// The store and a session backend sharing one connection both pass.

@@ -1,35 +1,19 @@
-//! The Redis throttle against a real Redis (`AUTH_TEST_REDIS_URL`): the
+//! The Redis throttle against a real Redis (`AUTH_TEST_REDIS_URL`, else the
+//! local default; see `auth_core::testkit::services`): the
 //! window, the limit, reset, sharing between workers, concurrency, hostile
 //! keys and an unreachable server.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_core::testkit::services::{redis_url, unique_prefix};
 use auth_local_idp::{Throttle, ThrottleDecision};
 use auth_throttle_redis::RedisThrottle;
 use auth_throttle_redis::fred::interfaces::KeysInterface;
 use futures_util::future::join_all;
 
-const REDIS_ENV: &str = "AUTH_TEST_REDIS_URL";
-
-/// The Redis URL, or `None` (after a SKIPPED line) outside CI.
-fn redis_url() -> Option<String> {
-    match std::env::var(REDIS_ENV) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("{REDIS_ENV} is not set, and CI is: this test needs Redis")
-        }
-        _ => {
-            eprintln!(
-                "\n!!!!!!!! SKIPPED: set {REDIS_ENV} (e.g. redis://127.0.0.1:6379) to run this test against a real Redis !!!!!!!!\n"
-            );
-            None
-        }
-    }
-}
-
 fn prefix() -> String {
-    format!("test-{}", uuid::Uuid::new_v4().simple())
+    unique_prefix("test")
 }
 
 async fn throttle(prefix: &str, limit: u32, window: Duration) -> Option<RedisThrottle> {

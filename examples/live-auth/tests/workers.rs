@@ -7,8 +7,10 @@
 //! (`CLIENT KILL ID`, as a Redis restart would), neither process crashes,
 //! the tab gets a resync, and later events reach it again.
 //!
-//! Without those two URLs the test prints a SKIPPED line and passes, unless
-//! `CI` is set, where it fails.
+//! Both URLs default to the local servers and come from
+//! `auth_core::testkit::services`: an unreachable server fails the test,
+//! unless `AUTH_TEST_SERVICES` leaves it out (then it reports itself
+//! `SKIPPED`).
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -20,6 +22,7 @@ use auth_channel_redis::fred::interfaces::{ClientInterface, ClientLike};
 use auth_channel_redis::fred::types::Builder;
 use auth_channel_redis::fred::types::client::ClientKillFilter;
 use auth_channel_redis::fred::types::config::Config;
+use auth_core::testkit::services;
 use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -32,22 +35,6 @@ const STARTUP: Duration = Duration::from_secs(60);
 const FRAME_WAIT: Duration = Duration::from_secs(10);
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// The URL in `var`, or `None` after a SKIPPED line (a failure under CI).
-fn service_url(var: &str, example: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("{var} is not set, and CI is: this test needs it")
-        }
-        _ => {
-            eprintln!(
-                "\n!!!!!!!! SKIPPED: set {var} (e.g. {example}) to run the two-worker test !!!!!!!!\n"
-            );
-            None
-        }
-    }
-}
 
 /// A worker process; killed on drop, also when the test fails.
 struct Worker {
@@ -274,13 +261,10 @@ async fn kill_named(client: &Client, name: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tab_on_one_worker_follows_actions_made_through_another() {
-    let Some(database) = service_url(
-        "AUTH_TEST_POSTGRES_URL",
-        "postgres://postgres@127.0.0.1:5432/test",
-    ) else {
+    let Some(database) = services::postgres_url() else {
         return;
     };
-    let Some(redis) = service_url("AUTH_TEST_REDIS_URL", "redis://127.0.0.1:6379") else {
+    let Some(redis) = services::redis_url() else {
         return;
     };
     let run = uuid::Uuid::new_v4().simple().to_string();

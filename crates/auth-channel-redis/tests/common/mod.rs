@@ -1,5 +1,5 @@
-//! What every test file shares: where Redis is (read at run time), fresh
-//! prefixes, a raw client, connection killing by name, and a TCP proxy that
+//! What every test file shares: where Redis is and fresh prefixes (both
+//! from `auth_core::testkit::services`), a raw client, connection killing by name, and a TCP proxy that
 //! plays a Redis outage for one channel without touching the shared server.
 
 #![allow(dead_code, unreachable_pub)]
@@ -18,33 +18,11 @@ use futures_util::StreamExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
-/// The environment variable naming the Redis test server.
-pub const REDIS_ENV: &str = "AUTH_TEST_REDIS_URL";
-
-/// The Redis URL, or `None` (after a SKIPPED line) when it is unset outside
-/// CI.
-///
-/// # Panics
-///
-/// When it is unset and `CI` is set.
-pub fn redis_url() -> Option<String> {
-    match std::env::var(REDIS_ENV) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("{REDIS_ENV} is not set, and CI is: this test needs Redis")
-        }
-        _ => {
-            eprintln!(
-                "\n!!!!!!!! SKIPPED: set {REDIS_ENV} (e.g. redis://127.0.0.1:6379) to run this test against a real Redis !!!!!!!!\n"
-            );
-            None
-        }
-    }
-}
+pub use auth_core::testkit::services::redis_url;
 
 /// A prefix no other test run uses.
 pub fn fresh_prefix() -> String {
-    format!("test-{}", uuid::Uuid::new_v4().simple())
+    auth_core::testkit::services::unique_prefix("test")
 }
 
 /// A channel on `url` under `prefix`, with quick timeouts for tests.

@@ -8,7 +8,7 @@ use crate::channel::{AuthChannel, AuthEvent, EventStream};
 use crate::principal::{Claim, Principal};
 use crate::session::SessionToken;
 
-use super::{Check, run_id};
+use super::Check;
 
 /// How long an event may take to arrive.
 const DELIVERY: Duration = Duration::from_secs(5);
@@ -76,17 +76,10 @@ fn every_kind(user_id: &str) -> Vec<AuthEvent> {
 /// When the channel breaks its contract; the message names the failed
 /// check and, when a call failed, the channel's error chain.
 pub async fn channel_conformance(channel: &dyn AuthChannel) {
-    let run = run_id();
-    let user = |tag: &str| format!("testkit:{run}:{tag}");
-    every_event_kind(channel, &user("kinds")).await;
-    provided_methods(channel, &user("provided")).await;
-    many_subscribers(channel, &user("many")).await;
-    other_users_hear_nothing(channel, &user("speaker"), &user("listener")).await;
-    no_subscribers(channel, &user("nobody")).await;
-    dropped_subscription(channel, &user("dropped")).await;
+    crate::__testkit_checks!(channel, __testkit_run_all(channel_checks, channel));
 }
 
-async fn every_event_kind(channel: &dyn AuthChannel, user: &str) {
+pub(crate) async fn every_event_kind(channel: &dyn AuthChannel, user: &str) {
     let c = check("a subscriber receives every event kind unchanged");
     let mut stream = c.ok(channel.subscribe(user).await, "subscribe");
     for event in every_kind(user) {
@@ -96,7 +89,7 @@ async fn every_event_kind(channel: &dyn AuthChannel, user: &str) {
     }
 }
 
-async fn provided_methods(channel: &dyn AuthChannel, user: &str) {
+pub(crate) async fn provided_methods(channel: &dyn AuthChannel, user: &str) {
     let c = check("update_principal, update_claims and revoke publish their events");
     let mut stream = c.ok(channel.subscribe(user).await, "subscribe");
     let principal = Principal::authenticated(user, "Ada", vec![Claim::new("role", "user")]);
@@ -128,7 +121,7 @@ async fn provided_methods(channel: &dyn AuthChannel, user: &str) {
     c.equal(&received, &AuthEvent::revoke(None), "the event of revoke");
 }
 
-async fn many_subscribers(channel: &dyn AuthChannel, user: &str) {
+pub(crate) async fn many_subscribers(channel: &dyn AuthChannel, user: &str) {
     let c = check("every subscriber of a user receives");
     let mut streams = Vec::new();
     for _ in 0..3 {
@@ -146,7 +139,11 @@ async fn many_subscribers(channel: &dyn AuthChannel, user: &str) {
     }
 }
 
-async fn other_users_hear_nothing(channel: &dyn AuthChannel, speaker: &str, listener: &str) {
+pub(crate) async fn other_users_hear_nothing(
+    channel: &dyn AuthChannel,
+    speaker: &str,
+    listener: &str,
+) {
     let c = check("another user's subscriber receives nothing");
     let mut speaking = c.ok(channel.subscribe(speaker).await, "subscribe");
     let mut listening = c.ok(channel.subscribe(listener).await, "subscribe");
@@ -175,7 +172,7 @@ async fn other_users_hear_nothing(channel: &dyn AuthChannel, speaker: &str, list
     );
 }
 
-async fn no_subscribers(channel: &dyn AuthChannel, user: &str) {
+pub(crate) async fn no_subscribers(channel: &dyn AuthChannel, user: &str) {
     let c = check("publishing with no subscribers succeeds");
     for event in every_kind(user) {
         c.ok(
@@ -185,7 +182,7 @@ async fn no_subscribers(channel: &dyn AuthChannel, user: &str) {
     }
 }
 
-async fn dropped_subscription(channel: &dyn AuthChannel, user: &str) {
+pub(crate) async fn dropped_subscription(channel: &dyn AuthChannel, user: &str) {
     let c = check("a dropped subscription breaks nothing");
     let dropped = c.ok(channel.subscribe(user).await, "subscribe");
     let mut kept = c.ok(channel.subscribe(user).await, "subscribe");

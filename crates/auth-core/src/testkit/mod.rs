@@ -1,46 +1,74 @@
-//! Conformance suites that every backend runs against itself.
+//! Conformance suites that every backend runs against itself, and where the
+//! test services are.
 //!
-//! One call per trait runs a whole suite and panics, naming the failed
-//! check, when the implementation breaks the trait's contract:
+//! Each suite is a list of named checks of one trait's contract:
 //!
-//! | suite | holds to the contract of |
-//! |---|---|
-//! | [`store_conformance`] | [`AuthStore`](crate::AuthStore) |
-//! | [`session_conformance`] | [`SessionBackend`](crate::SessionBackend) |
-//! | [`channel_conformance`] | [`AuthChannel`](crate::AuthChannel) |
+//! | suite | holds to the contract of | one test per check | the whole suite | one check |
+//! |---|---|---|---|---|
+//! | store | [`AuthStore`](crate::AuthStore) | [`store_conformance_tests!`](crate::store_conformance_tests) | [`store_conformance`] | [`store_checks`] |
+//! | session | [`SessionBackend`](crate::SessionBackend) | [`session_conformance_tests!`](crate::session_conformance_tests) | [`session_conformance`] | [`session_checks`] |
+//! | channel | [`AuthChannel`](crate::AuthChannel) | [`channel_conformance_tests!`](crate::channel_conformance_tests) | [`channel_conformance`] | [`channel_checks`] |
 //!
-//! Every suite writes under fresh random ids (a UUID per run), so it can run
-//! again and again, and in parallel with itself, against one persistent
-//! shared database or server. Nothing is cleaned up afterwards: the rows it
-//! leaves are few and never collide with a later run.
+//! A check panics, naming itself, when the implementation breaks the
+//! contract. Every check writes under fresh random ids (a UUID per run), so
+//! it can run again and again, and in parallel with itself, against one
+//! persistent shared database or server. Nothing is cleaned up afterwards:
+//! the rows it leaves are few and never collide with a later run.
 //!
-//! The suites need a Tokio runtime with the time driver enabled (the
+//! The checks need a Tokio runtime with the time driver enabled (the
 //! default of `#[tokio::test]`); they sleep briefly to test expiry and use
-//! timeouts so a broken channel fails instead of hanging. The session suite
-//! takes about two seconds, the others well under one on an in-memory
-//! backend.
+//! timeouts so a broken channel fails instead of hanging. The session
+//! suite takes about two seconds, the others well under one on an
+//! in-memory backend.
+//!
+//! [`services`] gives backend tests their server's URL, read at run time,
+//! and fails a test whose service is unreachable unless the developer
+//! leaves that service out explicitly.
 //!
 //! # Running the kit against a backend
 //!
-//! Enable the `testkit` feature in your crate's dev-dependencies, then call
-//! the suites from a test:
+//! Enable the `testkit` feature in your crate's dev-dependencies, then
+//! stamp one test per check, in a module named after the backend (the
+//! tests are `memory::create_and_get` and so on, so a failure names its
+//! check and its backend):
+//!
+//! ```
+//! mod memory {
+//!     use auth_core::memory::{MemorySessionBackend, MemoryStore};
+//!
+//!     auth_core::store_conformance_tests!(Some(MemoryStore::new()));
+//!     auth_core::session_conformance_tests!(Some(MemorySessionBackend::new()));
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! A backend on a server returns `None` when the service is left out:
+//!
+//! ```no_run
+//! # struct RedisStore;
+//! # impl RedisStore { async fn connect(_: &str, _: &str) -> Option<auth_core::memory::MemoryStore> { None } }
+//! async fn store() -> Option<auth_core::memory::MemoryStore> {
+//!     let url = auth_core::testkit::services::redis_url()?;
+//!     RedisStore::connect(&url, &auth_core::testkit::services::unique_prefix("store")).await
+//! }
+//!
+//! mod redis {
+//!     auth_core::store_conformance_tests!(super::store().await);
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! The whole suite also runs as one call, for instance twice at once on one
+//! backend:
 //!
 //! ```
 //! use auth_core::memory::{MemorySessionBackend, MemoryStore};
 //! use auth_core::testkit::{session_conformance, store_conformance};
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! // In a backend crate this is a `#[tokio::test]` over the real backend.
-//! store_conformance(&MemoryStore::new()).await;
+//! let store = MemoryStore::new();
+//! futures_util::future::join(store_conformance(&store), store_conformance(&store)).await;
 //! session_conformance(&MemorySessionBackend::new()).await;
-//! # }
-//! ```
-//!
-//! A channel runs [`channel_conformance`] the same way:
-//!
-//! ```no_run
-//! # async fn check(channel: &dyn auth_core::AuthChannel) {
-//! auth_core::testkit::channel_conformance(channel).await;
 //! # }
 //! ```
 //!
@@ -49,7 +77,9 @@
 //! with the error chain of the backend when a call failed.
 
 mod channel;
+mod checks;
 mod one_time;
+pub mod services;
 mod session;
 mod store;
 mod store_conflict;
@@ -58,6 +88,7 @@ mod store_input;
 mod store_invalid;
 
 pub use channel::channel_conformance;
+pub use checks::{channel_checks, session_checks, store_checks};
 pub use one_time::one_time_token_conformance;
 pub use session::session_conformance;
 pub use store::store_conformance;
@@ -65,9 +96,33 @@ pub use store::store_conformance;
 use std::error::Error as StdError;
 use std::fmt::{self, Display, Write as _};
 
-/// A fresh id fragment for one run: 32 lowercase hex characters.
-fn run_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+/// Fresh ids for one run of a check or a suite.
+pub(crate) struct Ids {
+    run: String,
+}
+
+impl Ids {
+    /// A fresh run: 32 lowercase hex characters.
+    pub(crate) fn new() -> Self {
+        Self {
+            run: uuid::Uuid::new_v4().simple().to_string(),
+        }
+    }
+
+    /// The run's id.
+    pub(crate) fn run(&self) -> &str {
+        &self.run
+    }
+
+    /// A user id unique to this run and `tag`.
+    pub(crate) fn user(&self, tag: &str) -> String {
+        format!("testkit:{}:{tag}", self.run)
+    }
+
+    /// A provider subject unique to this run and `tag`.
+    pub(crate) fn subject(&self, tag: &str) -> String {
+        format!("{tag}-{}@example.com", self.run)
+    }
 }
 
 /// A named check of one suite, the unit a failure message names.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::error::StoreError;
 use crate::one_time::{OneTimeToken, OneTimeTokenStore, TokenPurpose, TokenRecord};
 
-use super::{Check, run_id};
+use super::{Check, Ids};
 
 fn check(name: &'static str) -> Check {
     Check {
@@ -30,8 +30,8 @@ const HOUR: Duration = Duration::from_secs(3600);
 ///
 /// When the store breaks its contract; the message names the check.
 pub async fn one_time_token_conformance(store: &dyn OneTimeTokenStore) {
-    let run = run_id();
-    let user = |tag: &str| format!("testkit:{run}:{tag}");
+    let ids = Ids::new();
+    let user = |tag: &str| ids.user(tag);
     taken_once(store, &user("once")).await;
     purpose_and_expiry(store, &user("purpose")).await;
     newest_of_a_kind(store, &user("newest"), &user("other")).await;

@@ -3,13 +3,13 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use futures_util::future::{join, join_all};
+use futures_util::future::join_all;
 
 use crate::error::SessionError;
 use crate::principal::{Claim, Principal};
 use crate::session::{SessionBackend, SessionKey, SessionRecord, SessionToken};
 
-use super::{Check, run_id};
+use super::Check;
 
 /// The TTL of sessions that must outlive the suite.
 const LONG: Duration = Duration::from_secs(600);
@@ -80,22 +80,11 @@ fn by_key(mut sessions: Vec<(SessionKey, SessionRecord)>) -> Vec<(SessionKey, Se
 /// When the backend breaks its contract; the message names the failed check
 /// and, when a call failed, the backend's error chain.
 pub async fn session_conformance(backend: &dyn SessionBackend) {
-    let run = run_id();
-    let user = |tag: &str| format!("testkit:{run}:{tag}");
-    let others = async {
-        round_trip(backend, &user("round-trip")).await;
-        missing(backend).await;
-        update_only_if_present(backend, &user("update")).await;
-        delete_twice(backend, &user("delete")).await;
-        user_index(backend, &user("index-1"), &user("index-2")).await;
-        anonymous_not_indexed(backend, &user("anonymous")).await;
-        stamps(backend, &user("stamp"), &user("stamp-other")).await;
-        malformed_user_ids(backend).await;
-    };
-    join(expiry(backend, &user("expiry")), others).await;
+    // Concurrently: the expiry check waits two seconds, the others need not.
+    crate::__testkit_checks!(session, __testkit_run_all(concurrently session_checks, backend));
 }
 
-async fn round_trip(backend: &dyn SessionBackend, user: &str) {
+pub(crate) async fn round_trip(backend: &dyn SessionBackend, user: &str) {
     let c = check("save then load round-trips the record");
     let key = new_key();
     let record = record_of(user);
@@ -131,7 +120,7 @@ async fn round_trip(backend: &dyn SessionBackend, user: &str) {
     c.equal(&loaded, &Some(anonymous_record()), "the anonymous record");
 }
 
-async fn missing(backend: &dyn SessionBackend) {
+pub(crate) async fn missing(backend: &dyn SessionBackend) {
     let c = check("a missing key loads None");
     let key = new_key();
     c.equal(
@@ -146,7 +135,7 @@ async fn missing(backend: &dyn SessionBackend) {
     );
 }
 
-async fn expiry(backend: &dyn SessionBackend, user: &str) {
+pub(crate) async fn expiry(backend: &dyn SessionBackend, user: &str) {
     let c = check("sessions expire after their TTL; saving or updating extends it");
     let (expires, saved_again, updated) = (new_key(), new_key(), new_key());
     let record = record_of(user);
@@ -213,7 +202,7 @@ async fn expiry(backend: &dyn SessionBackend, user: &str) {
     );
 }
 
-async fn update_only_if_present(backend: &dyn SessionBackend, user: &str) {
+pub(crate) async fn update_only_if_present(backend: &dyn SessionBackend, user: &str) {
     let c = check("update writes only a live session");
     let record = record_of(user);
     let never = new_key();
@@ -256,7 +245,7 @@ async fn update_only_if_present(backend: &dyn SessionBackend, user: &str) {
     );
 }
 
-async fn delete_twice(backend: &dyn SessionBackend, user: &str) {
+pub(crate) async fn delete_twice(backend: &dyn SessionBackend, user: &str) {
     let c = check("delete answers true, then false");
     let key = new_key();
     c.ok(backend.save(&key, &record_of(user), LONG).await, "save");
@@ -279,7 +268,7 @@ async fn delete_twice(backend: &dyn SessionBackend, user: &str) {
     c.equal(&listed, &Vec::new(), "sessions_of after the delete");
 }
 
-async fn user_index(backend: &dyn SessionBackend, first: &str, second: &str) {
+pub(crate) async fn user_index(backend: &dyn SessionBackend, first: &str, second: &str) {
     let c = check("the per-user index follows saves and deletes");
     let (a, b, c_key) = (new_key(), new_key(), new_key());
     let (first_record, second_record) = (record_of(first), record_of(second));
@@ -368,7 +357,7 @@ async fn user_index(backend: &dyn SessionBackend, first: &str, second: &str) {
     );
 }
 
-async fn anonymous_not_indexed(backend: &dyn SessionBackend, user: &str) {
+pub(crate) async fn anonymous_not_indexed(backend: &dyn SessionBackend, user: &str) {
     let c = check("anonymous sessions are not indexed");
     let (anonymous, signed_out) = (new_key(), new_key());
     c.ok(
@@ -401,7 +390,7 @@ async fn anonymous_not_indexed(backend: &dyn SessionBackend, user: &str) {
     }
 }
 
-async fn stamps(backend: &dyn SessionBackend, user: &str, other: &str) {
+pub(crate) async fn stamps(backend: &dyn SessionBackend, user: &str, other: &str) {
     let c = check("change stamps start at 0 and strictly increase");
     c.equal(
         &c.ok(backend.user_stamp(user).await, "user_stamp"),
@@ -453,7 +442,7 @@ async fn stamps(backend: &dyn SessionBackend, user: &str, other: &str) {
     );
 }
 
-async fn malformed_user_ids(backend: &dyn SessionBackend) {
+pub(crate) async fn malformed_user_ids(backend: &dyn SessionBackend) {
     let c = check("malformed user ids are Invalid");
     let long = "x".repeat(crate::user::MAX_USER_ID_LEN + 1);
     for bad in ["", "line\nbreak", "nul\u{0}byte", long.as_str()] {

@@ -6,36 +6,10 @@ use crate::principal::Claim;
 use crate::store::AuthStore;
 use crate::user::{ClaimChange, Extras, NewUser, PasswordHash, ProviderLink, UserUpdate};
 
-use super::{Check, run_id, store_conflict, store_delete, store_input, store_invalid};
+use super::{Check, Ids};
 
 /// The provider name every link of the suite uses.
 pub(super) const PROVIDER: &str = "testkit";
-
-/// Fresh ids for one run of the suite.
-pub(super) struct Ids {
-    run: String,
-}
-
-impl Ids {
-    fn new() -> Self {
-        Self { run: run_id() }
-    }
-
-    /// The run's id.
-    pub(super) fn run(&self) -> &str {
-        &self.run
-    }
-
-    /// A user id unique to this run and `tag`.
-    pub(super) fn user(&self, tag: &str) -> String {
-        format!("testkit:{}:{tag}", self.run)
-    }
-
-    /// A provider subject unique to this run and `tag`.
-    pub(super) fn subject(&self, tag: &str) -> String {
-        format!("{tag}-{}@example.com", self.run)
-    }
-}
 
 pub(super) fn check(name: &'static str) -> Check {
     Check {
@@ -79,29 +53,10 @@ pub(super) fn is_invalid(error: &StoreError) -> bool {
 /// When the store breaks its contract; the message names the failed check
 /// and, when a call failed, the store's error chain.
 pub async fn store_conformance(store: &dyn AuthStore) {
-    let ids = Ids::new();
-    create_and_get(store, &ids).await;
-    find_by_provider(store, &ids).await;
-    links_of(store, &ids).await;
-    store_conflict::conflict_on_user_id(store, &ids).await;
-    store_conflict::conflict_on_link(store, &ids).await;
-    update_user_partial(store, &ids).await;
-    update_claims_semantics(store, &ids).await;
-    not_found_for_unknown_user(store, &ids).await;
-    password_hashes(store, &ids).await;
-    store_delete::delete_user(store, &ids).await;
-    store_conflict::link_provider_rules(store, &ids).await;
-    store_invalid::invalid_creates(store, &ids).await;
-    store_invalid::invalid_changes(store, &ids).await;
-    store_invalid::invalid_lookups(store).await;
-    store_input::exact_comparison(store, &ids).await;
-    store_input::unicode_and_long_values(store, &ids).await;
-    store_input::extras_round_trip(store, &ids).await;
-    store_input::concurrent_claim_changes(store, &ids).await;
-    store_input::concurrent_creates(store, &ids).await;
+    crate::__testkit_checks!(store, __testkit_run_all(store_checks, store));
 }
 
-async fn create_and_get(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn create_and_get(store: &dyn AuthStore, ids: &Ids) {
     let c = check("create then get round-trips the record");
     let id = ids.user("create");
     let subject = ids.subject("create");
@@ -131,7 +86,7 @@ async fn create_and_get(store: &dyn AuthStore, ids: &Ids) {
     c.equal(&unknown, &None, "get_user of an unknown id");
 }
 
-async fn find_by_provider(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn find_by_provider(store: &dyn AuthStore, ids: &Ids) {
     let c = check("find_by_provider finds linked users only");
     let id = ids.user("find");
     let subject = ids.subject("find");
@@ -161,7 +116,7 @@ async fn find_by_provider(store: &dyn AuthStore, ids: &Ids) {
     );
 }
 
-async fn links_of(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn links_of(store: &dyn AuthStore, ids: &Ids) {
     let c = check("links_of lists every link of the user");
     let id = ids.user("links");
     let (first, second) = (ids.subject("links-1"), ids.subject("links-2"));
@@ -186,7 +141,7 @@ async fn links_of(store: &dyn AuthStore, ids: &Ids) {
     c.equal(&none, &Vec::new(), "links_of an unknown user");
 }
 
-async fn update_user_partial(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn update_user_partial(store: &dyn AuthStore, ids: &Ids) {
     let c = check("update_user changes only the fields it sets");
     let id = ids.user("update");
     let mut extras = Extras::new();
@@ -234,7 +189,7 @@ async fn update_user_partial(store: &dyn AuthStore, ids: &Ids) {
     c.equal(&got, &Some(expected), "get_user after the updates");
 }
 
-async fn update_claims_semantics(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn update_claims_semantics(store: &dyn AuthStore, ids: &Ids) {
     let c = check("update_claims applies Replace, Set and Remove");
     let id = ids.user("claims");
     let new = NewUser::new(&id)
@@ -328,7 +283,7 @@ pub(super) fn sorted(mut claims: Vec<Claim>) -> Vec<Claim> {
     claims
 }
 
-async fn not_found_for_unknown_user(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn not_found_for_unknown_user(store: &dyn AuthStore, ids: &Ids) {
     let c = check("unknown users are NotFound and nothing is written");
     let id = ids.user("unknown");
     let update = UserUpdate::new().name(Some("Ghost".to_owned()));
@@ -373,7 +328,7 @@ async fn not_found_for_unknown_user(store: &dyn AuthStore, ids: &Ids) {
     c.equal(&hash_got, &None, "the unknown user's credentials");
 }
 
-async fn password_hashes(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn password_hashes(store: &dyn AuthStore, ids: &Ids) {
     let c = check("password hashes are absent, set and replaced");
     let id = ids.user("password");
     c.ok(store.create_user(NewUser::new(&id)).await, "create_user");

@@ -5,9 +5,10 @@ use crate::principal::Claim;
 use crate::store::AuthStore;
 use crate::user::{NewUser, ProviderLink};
 
-use super::store::{Ids, PROVIDER, check, hash, is_conflict, is_invalid};
+use super::Ids;
+use super::store::{PROVIDER, check, hash, is_conflict, is_invalid};
 
-pub(super) async fn conflict_on_user_id(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn conflict_on_user_id(store: &dyn AuthStore, ids: &Ids) {
     let c = check("create conflict on a taken user id writes nothing");
     let id = ids.user("dup-id");
     let first_subject = ids.subject("dup-id-1");
@@ -53,7 +54,7 @@ pub(super) async fn conflict_on_user_id(store: &dyn AuthStore, ids: &Ids) {
     );
 }
 
-pub(super) async fn conflict_on_link(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn conflict_on_link(store: &dyn AuthStore, ids: &Ids) {
     let c = check("create conflict on a taken link writes nothing");
     let owner = ids.user("dup-link-owner");
     let taken = ids.subject("dup-link");
@@ -117,7 +118,7 @@ pub(super) async fn conflict_on_link(store: &dyn AuthStore, ids: &Ids) {
     c.equal(&orphan, &None, "the refused user's link");
 }
 
-pub(super) async fn link_provider_rules(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn link_provider_rules(store: &dyn AuthStore, ids: &Ids) {
     let c = check("link_provider is idempotent for one user and conflicts across users");
     let (owner, other) = (ids.user("link-owner"), ids.user("link-other"));
     c.ok(store.create_user(NewUser::new(&owner)).await, "create_user");

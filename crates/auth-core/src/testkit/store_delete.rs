@@ -5,9 +5,10 @@ use crate::principal::Claim;
 use crate::store::AuthStore;
 use crate::user::{NewUser, ProviderLink};
 
-use super::store::{Ids, PROVIDER, check, hash, is_invalid, is_not_found};
+use super::Ids;
+use super::store::{PROVIDER, check, hash, is_invalid, is_not_found};
 
-pub(super) async fn delete_user(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn delete_user(store: &dyn AuthStore, ids: &Ids) {
     let c = check("delete_user removes the user, credentials and links, and nothing else");
     let id = ids.user("delete");
     let other = ids.user("delete-bystander");

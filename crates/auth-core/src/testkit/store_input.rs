@@ -7,7 +7,8 @@ use crate::principal::{Claim, MAX_CLAIM_TYPE_LEN, MAX_CLAIM_VALUE_LEN};
 use crate::store::AuthStore;
 use crate::user::{ClaimChange, Extras, MAX_USER_ID_LEN, NewUser, ProviderLink, UserUpdate};
 
-use super::store::{Ids, PROVIDER, check, hash, is_conflict, sorted};
+use super::Ids;
+use super::store::{PROVIDER, check, hash, is_conflict, sorted};
 
 /// `prefix` then copies of `fill` (then ASCII padding) up to exactly `len`
 /// bytes.
@@ -22,7 +23,7 @@ fn exactly(prefix: &str, fill: char, len: usize) -> String {
     out
 }
 
-pub(super) async fn exact_comparison(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn exact_comparison(store: &dyn AuthStore, ids: &Ids) {
     let c = check("ids and subjects are compared exactly (case-sensitive)");
     let (upper, lower) = (ids.user("Case"), ids.user("case"));
     let (upper_subject, lower_subject) = (ids.subject("Case"), ids.subject("case"));
@@ -76,7 +77,7 @@ pub(super) async fn exact_comparison(store: &dyn AuthStore, ids: &Ids) {
     );
 }
 
-pub(super) async fn unicode_and_long_values(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn unicode_and_long_values(store: &dyn AuthStore, ids: &Ids) {
     let c = check("unicode and longest-valid values round-trip");
     let id = exactly(&ids.user("ünïcødé-"), 'ß', MAX_USER_ID_LEN);
     let subject = exactly(&format!("{}-", ids.run()), '日', 255);
@@ -131,7 +132,7 @@ pub(super) async fn unicode_and_long_values(store: &dyn AuthStore, ids: &Ids) {
     );
 }
 
-pub(super) async fn extras_round_trip(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn extras_round_trip(store: &dyn AuthStore, ids: &Ids) {
     let c = check("extras JSON round-trips");
     let value = serde_json::json!({
         "nested": { "list": [1, -2, 3.5, "x", null, true], "empty": {}, "none": [] },
@@ -173,7 +174,7 @@ pub(super) async fn extras_round_trip(store: &dyn AuthStore, ids: &Ids) {
     );
 }
 
-pub(super) async fn concurrent_claim_changes(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn concurrent_claim_changes(store: &dyn AuthStore, ids: &Ids) {
     let c = check("50 concurrent claim changes of different types all survive");
     let id = ids.user("concurrent-claims");
     let new = NewUser::new(&id).with_claims(vec![Claim::new("base", "kept")]);
@@ -198,7 +199,7 @@ pub(super) async fn concurrent_claim_changes(store: &dyn AuthStore, ids: &Ids) {
     );
 }
 
-pub(super) async fn concurrent_creates(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn concurrent_creates(store: &dyn AuthStore, ids: &Ids) {
     let c = check("20 concurrent creates with one link: exactly one wins");
     let subject = ids.subject("race");
     let user_ids: Vec<String> = (0..20).map(|i| ids.user(&format!("race-{i:02}"))).collect();

@@ -9,7 +9,8 @@ use crate::store::AuthStore;
 use crate::user::{ClaimChange, MAX_USER_ID_LEN, NewUser, ProviderLink, UserUpdate};
 
 use super::Check;
-use super::store::{Ids, PROVIDER, check, hash, is_invalid};
+use super::Ids;
+use super::store::{PROVIDER, check, hash, is_invalid};
 
 /// Fails unless `result` is [`StoreError::Invalid`].
 #[track_caller]
@@ -17,7 +18,7 @@ fn refused<T: Debug>(c: Check, result: Result<T, StoreError>, call: &str) {
     c.err(result, is_invalid, "Invalid", call);
 }
 
-pub(super) async fn invalid_creates(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn invalid_creates(store: &dyn AuthStore, ids: &Ids) {
     let c = check("malformed creates are Invalid and write nothing");
     refused(
         c,
@@ -76,7 +77,7 @@ pub(super) async fn invalid_creates(store: &dyn AuthStore, ids: &Ids) {
     c.equal(&link, &None, "the link of the refused creates");
 }
 
-pub(super) async fn invalid_changes(store: &dyn AuthStore, ids: &Ids) {
+pub(crate) async fn invalid_changes(store: &dyn AuthStore, ids: &Ids) {
     let c = check("malformed changes are Invalid and write nothing");
     let id = ids.user("invalid-change");
     let new = NewUser::new(&id).with_claims(vec![Claim::new("role", "user")]);
@@ -129,7 +130,7 @@ pub(super) async fn invalid_changes(store: &dyn AuthStore, ids: &Ids) {
     c.equal(&links, &Vec::new(), "the user's links after refused links");
 }
 
-pub(super) async fn invalid_lookups(store: &dyn AuthStore) {
+pub(crate) async fn invalid_lookups(store: &dyn AuthStore) {
     let c = check("malformed ids are Invalid on every method");
     refused(c, store.get_user("").await, "get_user(\"\")");
     let result = store.find_by_provider("", "x").await;

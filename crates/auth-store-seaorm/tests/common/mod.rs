@@ -1,20 +1,18 @@
 //! What every test file shares: where the databases are, read at run time.
 //!
-//! `AUTH_TEST_POSTGRES_URL` and `AUTH_TEST_MYSQL_URL` name the servers. When
-//! one is unset, a test that needs it fails if `CI` is set, and otherwise
-//! prints a loud SKIPPED line and passes without running.
+//! The servers come from `auth_core::testkit::services`:
+//! `AUTH_TEST_POSTGRES_URL` and `AUTH_TEST_MYSQL_URL`, else the standard
+//! local addresses. An unreachable server fails the test, unless
+//! `AUTH_TEST_SERVICES` leaves it out, and then the test reports itself
+//! `SKIPPED` on standard error and returns early.
 
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::PathBuf;
 
+use auth_core::testkit::services;
 use auth_core::{Claim, NewUser, PasswordHash};
 use auth_store_seaorm::SeaOrmAuthStore;
-
-/// The environment variable naming the PostgreSQL test server.
-pub const POSTGRES_ENV: &str = "AUTH_TEST_POSTGRES_URL";
-/// The environment variable naming the MySQL/MariaDB test server.
-pub const MYSQL_ENV: &str = "AUTH_TEST_MYSQL_URL";
 
 /// A database a test runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,40 +23,34 @@ pub enum Db {
     Mysql,
 }
 
-/// The URL of `db`, or `None` (after a SKIPPED line) when its server is not
-/// configured outside CI.
+/// The URL of `db`, or `None` when its server is left out by
+/// `AUTH_TEST_SERVICES`.
 ///
 /// # Panics
 ///
-/// When the server's URL is unset and `CI` is set.
+/// When the server is required but unreachable.
 pub fn url(db: Db) -> Option<String> {
     match db {
         Db::SqliteFile => Some(format!("sqlite://{}", temp_db_path().display())),
         Db::SqliteMemory => Some("sqlite::memory:".to_owned()),
-        Db::Postgres => server_url(POSTGRES_ENV),
-        Db::Mysql => server_url(MYSQL_ENV),
+        Db::Postgres => {
+            require_driver(cfg!(feature = "postgres"), "postgres");
+            services::postgres_url()
+        }
+        Db::Mysql => {
+            require_driver(cfg!(feature = "mysql"), "mysql");
+            services::mysql_url()
+        }
     }
 }
 
-/// The URL in `var`; see [`url`].
-pub fn server_url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("{var} is not set, and CI is: this test needs its database server")
-        }
-        _ => {
-            eprintln!(
-                "\n!!!!!!!! SKIPPED: set {var} (e.g. {}) to run this test against a real server !!!!!!!!\n",
-                if var == POSTGRES_ENV {
-                    "postgres://postgres@127.0.0.1:5432/test"
-                } else {
-                    "mysql://root@127.0.0.1:3306/test"
-                }
-            );
-            None
-        }
-    }
+/// Fails a server test built without its driver, instead of a confusing
+/// connection error.
+fn require_driver(built_in: bool, feature: &str) {
+    assert!(
+        built_in,
+        "this test needs the `{feature}` feature (run with --all-features)"
+    );
 }
 
 /// `url` (a MySQL URL) pointing at `database` instead.
@@ -80,6 +72,20 @@ pub fn temp_db_path() -> PathBuf {
         "auth-store-seaorm-test-{}.db",
         uuid::Uuid::new_v4().simple()
     ))
+}
+
+/// The SQLite file of the running test, named after it under the target
+/// directory and emptied first: one file per test, reused by the next run.
+pub fn test_db_url() -> String {
+    let current = std::thread::current();
+    let name = current
+        .name()
+        .map_or_else(fresh, |name| name.replace("::", "-"));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("auth-store-seaorm");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    let url = format!("sqlite://{}", dir.join(format!("{name}.db")).display());
+    remove_sqlite_file(&url);
+    url
 }
 
 /// A store on `db`, or `None` when it is skipped.

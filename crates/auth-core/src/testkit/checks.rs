@@ -1,0 +1,193 @@
+//! The one list of checks per suite, and what is stamped out of it: the
+//! `*_checks` modules (one function per check), the `*_conformance`
+//! functions (every check in turn) and the `*_conformance_tests!` macros
+//! (one `#[tokio::test]` per check).
+//!
+//! Adding a check to a suite is one line in [`__testkit_checks!`]: the check
+//! function, its public wrapper, its place in the whole-suite run and a test
+//! in every backend that uses the macro all follow from it.
+
+/// The checks of each suite, in the order its `*_conformance` function runs
+/// them. Each line reads `name(target, ids) => call`: `call` runs the check
+/// against `target` (the backend under test), with `ids` the fresh
+/// [`Ids`](crate::testkit::Ids) of one run.
+///
+/// Expands to `$then! { $args Trait; lines.. }`, so one list feeds every
+/// generator below.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __testkit_checks {
+    (store, $then:ident $args:tt) => {
+        $crate::$then! { $args $crate::AuthStore;
+            create_and_get(s, ids) => $crate::testkit::store::create_and_get(s, ids),
+            find_by_provider(s, ids) => $crate::testkit::store::find_by_provider(s, ids),
+            links_of(s, ids) => $crate::testkit::store::links_of(s, ids),
+            conflict_on_user_id(s, ids) => $crate::testkit::store_conflict::conflict_on_user_id(s, ids),
+            conflict_on_link(s, ids) => $crate::testkit::store_conflict::conflict_on_link(s, ids),
+            update_user_partial(s, ids) => $crate::testkit::store::update_user_partial(s, ids),
+            update_claims_semantics(s, ids) => $crate::testkit::store::update_claims_semantics(s, ids),
+            not_found_for_unknown_user(s, ids) => $crate::testkit::store::not_found_for_unknown_user(s, ids),
+            password_hashes(s, ids) => $crate::testkit::store::password_hashes(s, ids),
+            delete_user(s, ids) => $crate::testkit::store_delete::delete_user(s, ids),
+            link_provider_rules(s, ids) => $crate::testkit::store_conflict::link_provider_rules(s, ids),
+            invalid_creates(s, ids) => $crate::testkit::store_invalid::invalid_creates(s, ids),
+            invalid_changes(s, ids) => $crate::testkit::store_invalid::invalid_changes(s, ids),
+            invalid_lookups(s, _ids) => $crate::testkit::store_invalid::invalid_lookups(s),
+            exact_comparison(s, ids) => $crate::testkit::store_input::exact_comparison(s, ids),
+            unicode_and_long_values(s, ids) => $crate::testkit::store_input::unicode_and_long_values(s, ids),
+            extras_round_trip(s, ids) => $crate::testkit::store_input::extras_round_trip(s, ids),
+            concurrent_claim_changes(s, ids) => $crate::testkit::store_input::concurrent_claim_changes(s, ids),
+            concurrent_creates(s, ids) => $crate::testkit::store_input::concurrent_creates(s, ids),
+        }
+    };
+    (session, $then:ident $args:tt) => {
+        $crate::$then! { $args $crate::SessionBackend;
+            expiry(b, ids) => $crate::testkit::session::expiry(b, &ids.user("expiry")),
+            round_trip(b, ids) => $crate::testkit::session::round_trip(b, &ids.user("round-trip")),
+            missing(b, _ids) => $crate::testkit::session::missing(b),
+            update_only_if_present(b, ids) => $crate::testkit::session::update_only_if_present(b, &ids.user("update")),
+            delete_twice(b, ids) => $crate::testkit::session::delete_twice(b, &ids.user("delete")),
+            user_index(b, ids) => $crate::testkit::session::user_index(b, &ids.user("index-1"), &ids.user("index-2")),
+            anonymous_not_indexed(b, ids) => $crate::testkit::session::anonymous_not_indexed(b, &ids.user("anonymous")),
+            stamps(b, ids) => $crate::testkit::session::stamps(b, &ids.user("stamp"), &ids.user("stamp-other")),
+            malformed_user_ids(b, _ids) => $crate::testkit::session::malformed_user_ids(b),
+        }
+    };
+    (channel, $then:ident $args:tt) => {
+        $crate::$then! { $args $crate::AuthChannel;
+            every_event_kind(c, ids) => $crate::testkit::channel::every_event_kind(c, &ids.user("kinds")),
+            provided_methods(c, ids) => $crate::testkit::channel::provided_methods(c, &ids.user("provided")),
+            many_subscribers(c, ids) => $crate::testkit::channel::many_subscribers(c, &ids.user("many")),
+            other_users_hear_nothing(c, ids) => $crate::testkit::channel::other_users_hear_nothing(c, &ids.user("speaker"), &ids.user("listener")),
+            no_subscribers(c, ids) => $crate::testkit::channel::no_subscribers(c, &ids.user("nobody")),
+            dropped_subscription(c, ids) => $crate::testkit::channel::dropped_subscription(c, &ids.user("dropped")),
+        }
+    };
+}
+
+/// Stamps out one public function per check, running it under fresh ids.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __testkit_check_fns {
+    (($suite:literal) $trait:path; $($name:ident($t:ident, $ids:ident) => $call:expr),* $(,)?) => {
+        $(
+            #[doc = concat!(
+                "Runs the `", stringify!($name), "` check of the ", $suite,
+                " suite against `target`, under fresh ids.\n\n# Panics\n\n",
+                "When `target` breaks the contract this check covers."
+            )]
+            pub async fn $name($t: &dyn $trait) {
+                let $ids = &$crate::testkit::Ids::new();
+                $call.await;
+            }
+        )*
+    };
+}
+
+/// Runs every check of a suite against `$target`, in turn or concurrently.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __testkit_run_all {
+    (($module:ident, $target:ident) $trait:path; $($name:ident($t:ident, $ids:ident) => $call:expr),* $(,)?) => {
+        $( $crate::testkit::$module::$name($target).await; )*
+    };
+    ((concurrently $module:ident, $target:ident) $trait:path; $($name:ident($t:ident, $ids:ident) => $call:expr),* $(,)?) => {
+        ::futures_util::join!($( $crate::testkit::$module::$name($target) ),*);
+    };
+}
+
+/// Stamps out one `#[tokio::test]` per check over the backend `$make`
+/// evaluates to (an `Option`, `None` to skip).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __testkit_tests {
+    (($module:ident, $make:expr) $trait:path; $($name:ident($t:ident, $ids:ident) => $call:expr),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(target) = $make else { return };
+                $crate::testkit::$module::$name(&target).await;
+            }
+        )*
+    };
+}
+
+/// One `#[tokio::test]` per check of the [`AuthStore`](crate::AuthStore)
+/// suite, so a failure names its check.
+///
+/// The argument is an expression, evaluated afresh in every test (it may
+/// `.await`), giving `Option<S>` for a store type `S`: `None` skips the
+/// test, as [`services`](crate::testkit::services) does for a service left
+/// out. Invoke it inside a module named after the backend; the tests are
+/// named after the checks (`postgres::create_and_get`). The crate needs
+/// `tokio` with the `macros` and `rt-multi-thread` features.
+///
+/// ```
+/// mod memory {
+///     use auth_core::memory::MemoryStore;
+///
+///     auth_core::store_conformance_tests!(Some(MemoryStore::new()));
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($make:expr) => {
+        $crate::__testkit_checks!(store, __testkit_tests(store_checks, $make));
+    };
+}
+
+/// One `#[tokio::test]` per check of the
+/// [`SessionBackend`](crate::SessionBackend) suite; used like
+/// [`store_conformance_tests!`].
+///
+/// ```
+/// mod memory {
+///     use auth_core::memory::MemorySessionBackend;
+///
+///     auth_core::session_conformance_tests!(Some(MemorySessionBackend::new()));
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! session_conformance_tests {
+    ($make:expr) => {
+        $crate::__testkit_checks!(session, __testkit_tests(session_checks, $make));
+    };
+}
+
+/// One `#[tokio::test]` per check of the [`AuthChannel`](crate::AuthChannel)
+/// suite; used like [`store_conformance_tests!`].
+///
+/// ```
+/// mod memory {
+///     use auth_channel_memory::MemoryChannel;
+///
+///     auth_core::channel_conformance_tests!(Some(MemoryChannel::new()));
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! channel_conformance_tests {
+    ($make:expr) => {
+        $crate::__testkit_checks!(channel, __testkit_tests(channel_checks, $make));
+    };
+}
+
+/// The checks of [`store_conformance`](super::store_conformance), one
+/// function each.
+pub mod store_checks {
+    crate::__testkit_checks!(store, __testkit_check_fns("store"));
+}
+
+/// The checks of [`session_conformance`](super::session_conformance), one
+/// function each.
+pub mod session_checks {
+    crate::__testkit_checks!(session, __testkit_check_fns("session"));
+}
+
+/// The checks of [`channel_conformance`](super::channel_conformance), one
+/// function each.
+pub mod channel_checks {
+    crate::__testkit_checks!(channel, __testkit_check_fns("channel"));
+}
