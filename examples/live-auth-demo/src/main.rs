@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use live_auth::{Settings, build, redact_url, router};
+use live_auth_demo::{Settings, build, redact_url, router};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]

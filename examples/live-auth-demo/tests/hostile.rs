@@ -6,7 +6,7 @@
 use auth_axum::axum::Router;
 use auth_axum::axum::body::{Body, to_bytes};
 use auth_axum::axum::http::{Request, StatusCode, header};
-use live_auth::{Settings, build, router};
+use live_auth_demo::{Settings, build, router};
 use tower::ServiceExt;
 
 /// A directory removed on drop.
