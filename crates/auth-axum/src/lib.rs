@@ -83,9 +83,3 @@ pub use auth_http;
 #[cfg(feature = "local-idp")]
 pub use auth_http::auth_local_idp;
 pub use axum;
-
-/// The workspace README's example, compiled and run as a doctest so the
-/// README never drifts from the API.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
