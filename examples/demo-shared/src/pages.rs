@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use auth_core::{ActiveSession, Principal, SessionKey};
-use auth_http::{LiveAuth, escape_html};
+use live_auth::auth_core::{self, ActiveSession, Principal, SessionKey};
+use live_auth::auth_http::{LiveAuth, escape_html};
 
 /// The page frame: title, stylesheet, a header with who is signed in.
 pub fn layout(title: &str, principal: &Principal, body: &str) -> String {

@@ -5,7 +5,7 @@
 
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
-use auth_actix::{
+use live_auth::actix::{
     Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders, into_actix,
     secure_headers,
 };

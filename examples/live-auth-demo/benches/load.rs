@@ -38,11 +38,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use auth_axum::auth_local_idp::{
+use live_auth::auth_local_idp::{
     Argon2Hasher, DEFAULT_ADDRESS_LIMIT, DEFAULT_EMAIL_LIMIT, DEFAULT_M_COST, DEFAULT_P_COST,
     DEFAULT_T_COST, DEFAULT_THROTTLE_WINDOW,
 };
-use auth_axum::axum;
+use live_auth::axum::axum;
 use live_auth_demo::{Settings, build, router};
 use tokio::runtime::Runtime;
 

@@ -3,28 +3,28 @@
 //! with the actix-web demo (`live-auth-demo-shared`); this file is only
 //! axum's routing.
 
-use auth_axum::{
-    Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders,
-    SecureHeadersLayer,
-};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Query;
 use axum::response::Response;
 use axum::routing::{get, post};
+use live_auth::axum::{
+    Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders,
+    SecureHeadersLayer,
+};
 use live_auth_demo_shared::{actions, pages};
 use serde::Deserialize;
 
 pub use live_auth_demo_shared::{Settings, SettingsError, StartError, build, redact_url, settings};
 
-use auth_axum::axum;
+use live_auth::axum::axum;
 
 #[derive(Deserialize)]
 struct ErrorQuery {
     error: Option<String>,
 }
 
-fn axum_response(response: auth_axum::auth_http::Response) -> Response {
+fn axum_response(response: live_auth::axum::auth_http::Response) -> Response {
     response.map(Body::from)
 }
 

@@ -15,12 +15,12 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use auth_channel_redis::fred::clients::Client;
-use auth_channel_redis::fred::interfaces::{ClientInterface, ClientLike};
-use auth_channel_redis::fred::types::Builder;
-use auth_channel_redis::fred::types::client::ClientKillFilter;
-use auth_channel_redis::fred::types::config::Config;
 use futures_util::StreamExt;
+use live_auth::auth_channel_redis::fred::clients::Client;
+use live_auth::auth_channel_redis::fred::interfaces::{ClientInterface, ClientLike};
+use live_auth::auth_channel_redis::fred::types::Builder;
+use live_auth::auth_channel_redis::fred::types::client::ClientKillFilter;
+use live_auth::auth_channel_redis::fred::types::config::Config;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -393,7 +393,9 @@ async fn an_unreachable_redis_refuses_to_start_and_no_redis_keeps_the_defaults()
     assert!(
         matches!(
             result,
-            Err(live_auth_demo::StartError::RedisSessions(_) | live_auth_demo::StartError::RedisChannel(_))
+            Err(live_auth_demo::StartError::Stack(
+                live_auth::StackError::RedisSessions(_) | live_auth::StackError::RedisChannel(_)
+            ))
         ),
         "expected a Redis start error, got {:?}",
         result.err()
@@ -404,6 +406,6 @@ async fn an_unreachable_redis_refuses_to_start_and_no_redis_keeps_the_defaults()
         (name == "LOCAL_AUTH_DB").then(|| "sqlite::memory:".to_owned())
     })
     .expect("valid settings");
-    assert_eq!(local.redis_url, None);
+    assert_eq!(local.stack.redis_url(), None);
     assert!(live_auth_demo::build(&local).await.is_ok());
 }
