@@ -23,8 +23,8 @@
 pub use auth_actix::*;
 
 /// What an actix-web handler and its app need: the extractors, the
-/// [`LiveAuthExt`](auth_actix::LiveAuthExt) methods (`middleware`,
-/// `routes_config`), [`into_actix`](auth_actix::into_actix), the secure
+/// [`LiveAuthExt`] methods (`middleware`,
+/// `routes_config`), [`into_actix`], the secure
 /// headers and the framework-neutral [`crate::prelude`].
 pub mod prelude {
     pub use crate::prelude::*;

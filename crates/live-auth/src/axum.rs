@@ -18,7 +18,7 @@
 pub use auth_axum::*;
 
 /// What an axum handler and its router need: the extractors, the
-/// [`LiveAuthExt`](auth_axum::LiveAuthExt) methods (`layer`, `router`),
+/// [`LiveAuthExt`] methods (`layer`, `router`),
 /// the secure-headers layer and the framework-neutral
 /// [`crate::prelude`].
 pub mod prelude {

@@ -1,7 +1,7 @@
 //! Authentication for axum and actix-web apps with **live updates**: grant
 //! a role or end a session and every open tab of the user follows at once.
 //! This crate is the whole stack behind one dependency: pick a framework
-//! and a database with cargo features, and [`Stack`] wires the store,
+//! and a database with cargo features, and `Stack` wires the store,
 //! sessions, live channel, identity provider and login throttles from a
 //! database URL, an optional Redis URL and two secrets.
 //!
@@ -12,15 +12,15 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `axum` (default) | the axum adapter, [`axum`](mod@crate::axum) |
-//! | `actix` | the actix-web adapter, [`actix`](mod@crate::actix) |
+//! | `axum` (default) | the axum adapter, `live_auth::axum` |
+//! | `actix` | the actix-web adapter, `live_auth::actix` |
 //! | `sqlite` (default) | users and sessions in SQLite (`sqlite://` URLs) |
 //! | `postgres` | ... in PostgreSQL (`postgres://`) |
 //! | `mysql` | ... in MySQL or MariaDB (`mysql://`) |
 //! | `redis` | events, sessions and throttles in Redis when a Redis URL is set |
 //! | `local-idp` (default) | email and password accounts, JWTs, login throttles |
 //! | `memory` | in-memory users and sessions (`memory:`), for tests |
-//! | `http` | the framework-neutral web layer and [`Stack`] (on with either framework) |
+//! | `http` | the framework-neutral web layer and `Stack` (on with either framework) |
 //!
 //! With no feature at all, the crate is [`auth_core`] and its [`prelude`]
 //! types. Each backend crate is re-exported under its own name
@@ -29,7 +29,7 @@
 //!
 //! # From the environment
 //!
-//! [`Stack::from_env`] reads `LOCAL_AUTH_DB` (default
+//! `Stack::from_env` reads `LOCAL_AUTH_DB` (default
 //! `sqlite://./local-auth.db`), `REDIS_URL` and `REDIS_PREFIX` (Redis when
 //! set), `LOCAL_IDP_SECRET` and `AUTH_SESSION_SECRET` (each at least 32
 //! bytes; unset, a key for this run only, with a warning). It refuses a
