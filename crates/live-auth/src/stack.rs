@@ -8,9 +8,10 @@ use std::sync::Arc;
 use auth_core::{AuthChannel, AuthStore, Secret, SessionBackend, SessionConfig};
 use auth_http::LiveAuthBuilder;
 
+#[cfg(feature = "local-idp")]
+use crate::config::IDP_SECRET_VAR;
 use crate::config::{
-    ConfigError, Database, IDP_SECRET_VAR, SESSION_SECRET_VAR, StackBuilder, database_kind,
-    redact_url,
+    ConfigError, Database, SESSION_SECRET_VAR, StackBuilder, database_kind, redact_url,
 };
 
 /// The default of the `verify-token` route's throttle: calls per client
@@ -197,8 +198,6 @@ impl StackBuilder {
             let (idp, verify) = local_idp(store.clone(), &secret, wired.throttles).await?;
             (Arc::new(idp), verify)
         };
-        #[cfg(not(feature = "local-idp"))]
-        let _ = IDP_SECRET_VAR;
         tracing::info!(
             database = %redact_url(&self.database_url),
             redis = ?self.redis_url.as_deref().map(redact_url),
