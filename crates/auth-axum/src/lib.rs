@@ -84,12 +84,6 @@ pub use auth_http;
 pub use auth_http::auth_local_idp;
 pub use axum;
 
-/// The workspace README's example, compiled and run as a doctest so the
-/// README never drifts from the API.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
-
 /// This crate's README example, compiled and run as a doctest.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

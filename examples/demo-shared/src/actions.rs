@@ -2,10 +2,10 @@
 //! router checks the request (same origin, signed in) with its framework's
 //! extractors and calls these.
 
-use auth_core::Principal;
-use auth_http::{Auth, Response};
-use http::header::{CONTENT_TYPE, LOCATION};
-use http::{HeaderValue, StatusCode};
+use live_auth::auth_core::{self, Principal};
+use live_auth::auth_http::http::header::{CONTENT_TYPE, LOCATION};
+use live_auth::auth_http::http::{self, HeaderValue, StatusCode};
+use live_auth::auth_http::{self, Auth, Response};
 
 use crate::pages;
 

@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use auth_core::{ActiveSession, Principal, SessionKey};
-use auth_http::{LiveAuth, escape_html};
+use live_auth::auth_core::{self, ActiveSession, Principal, SessionKey};
+use live_auth::auth_http::{LiveAuth, escape_html};
 
 /// The page frame: title, stylesheet, a header with who is signed in.
 pub fn layout(title: &str, principal: &Principal, body: &str) -> String {
@@ -82,13 +82,18 @@ pub fn register(principal: &Principal, error: Option<&str>) -> String {
     layout("Register", principal, &body)
 }
 
-/// `GET /login_local`.
-pub fn login(principal: &Principal, error: Option<&str>) -> String {
+/// `GET /login_local`: after signing in, the visitor goes to `next` when
+/// it is a path on this site (a guarded page sends them here with it), else
+/// to `/live`.
+pub fn login(principal: &Principal, error: Option<&str>, next: Option<&str>) -> String {
+    let next = next
+        .and_then(live_auth::auth_http::safe_path)
+        .unwrap_or("/live");
     let body = format!(
         r#"<h1>Log in</h1>
 {error}
 <form method="post" action="/auth/local/login" class="card">
-  <input type="hidden" name="next" value="/live">
+  <input type="hidden" name="next" value="{next}">
   <input type="hidden" name="error_next" value="/login_local">
   <label>Email <input type="email" name="email" required autocomplete="email"></label>
   <label>Password <input type="password" name="password" required autocomplete="current-password"></label>
@@ -96,6 +101,7 @@ pub fn login(principal: &Principal, error: Option<&str>) -> String {
 </form>
 <p>No account? <a href="/register">Register</a>.</p>"#,
         error = error_message(error),
+        next = escape_html(next),
     );
     layout("Log in", principal, &body)
 }

@@ -12,13 +12,13 @@
 )]
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../live-auth/benches/load/client.rs"]
+#[path = "../../live-auth-demo/benches/load/client.rs"]
 mod client;
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../live-auth/benches/load/pages.rs"]
+#[path = "../../live-auth-demo/benches/load/pages.rs"]
 mod pages;
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../live-auth/benches/load/stats.rs"]
+#[path = "../../live-auth-demo/benches/load/stats.rs"]
 mod stats;
 
 use std::net::SocketAddr;
@@ -77,10 +77,10 @@ fn run() -> Result<(), BoxError> {
         .build()?;
     let axum_settings = settings(&dir.0, "axum")?;
     let axum_addr = axum_runtime.block_on(async {
-        let auth = live_auth::build(&axum_settings).await?;
+        let auth = live_auth_demo::build(&axum_settings).await?;
         let listener = tokio::net::TcpListener::bind((PAGE_CLIENT, 0)).await?;
         let addr = listener.local_addr()?;
-        let app = live_auth::router(&auth).into_make_service_with_connect_info::<SocketAddr>();
+        let app = live_auth_demo::router(&auth).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

@@ -5,7 +5,7 @@
 
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
-use auth_actix::{
+use live_auth::actix::{
     Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders, into_actix,
     secure_headers,
 };
@@ -17,6 +17,7 @@ pub use live_auth_demo_shared::{Settings, SettingsError, StartError, build, reda
 #[derive(Deserialize)]
 struct ErrorQuery {
     error: Option<String>,
+    next: Option<String>,
 }
 
 /// The demo's app: its pages and buttons around the adapter's routes,
@@ -52,7 +53,11 @@ pub fn app(
             "/login_local",
             web::get().to(
                 |CurrentUser(user): CurrentUser, q: web::Query<ErrorQuery>| async move {
-                    into_actix(actions::html(pages::login(&user, q.error.as_deref())))
+                    into_actix(actions::html(pages::login(
+                        &user,
+                        q.error.as_deref(),
+                        q.next.as_deref(),
+                    )))
                 },
             ),
         )

@@ -49,7 +49,7 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(
-        database = %redact_url(&settings.database_url),
+        database = %redact_url(settings.stack.database_url()),
         "live-auth demo (actix-web) on http://{}  (open /live in two tabs)",
         settings.bind
     );

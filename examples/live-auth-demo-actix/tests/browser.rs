@@ -1,13 +1,13 @@
 //! The actix-web demo in the same real browser run as the axum demo: the
 //! harness and `two-tabs.mjs` live beside the axum demo's test.
 
-#[path = "../../live-auth/tests/browser/harness.rs"]
+#[path = "../../live-auth-demo/tests/browser/harness.rs"]
 mod harness;
 
 #[test]
 fn two_tabs_and_two_browsers_follow_grants_and_sign_outs_live() {
     harness::two_tabs(
         env!("CARGO_BIN_EXE_live-auth-demo-actix"),
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../live-auth/tests/browser"),
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../live-auth-demo/tests/browser"),
     );
 }

@@ -1,6 +1,6 @@
 //! HTTP and WebSocket load driver for the live-auth demo.
 //!
-//! Builds the demo as `main` does (`live_auth::build` + `live_auth::router`,
+//! Builds the demo as `main` does (`live_auth_demo::build` + `live_auth_demo::router`,
 //! served by `axum::serve` with the client address recorded) on a fresh
 //! SQLite file and a loopback port, then drives it over real sockets with
 //! keep-alive HTTP/1.1 clients and WebSocket tabs:
@@ -14,7 +14,7 @@
 //! - d. grant → frame latency over the live WebSocket for 1 and 1,000 open
 //!   tabs of one session.
 //!
-//! Run with `cargo bench -p live-auth --bench load`. Every loop is bounded
+//! Run with `cargo bench -p live-auth-demo --bench load`. Every loop is bounded
 //! in count and time; the whole run takes under a minute on two cores.
 #![allow(
     clippy::print_stdout,
@@ -38,12 +38,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use auth_axum::auth_local_idp::{
+use live_auth::auth_local_idp::{
     Argon2Hasher, DEFAULT_ADDRESS_LIMIT, DEFAULT_EMAIL_LIMIT, DEFAULT_M_COST, DEFAULT_P_COST,
     DEFAULT_T_COST, DEFAULT_THROTTLE_WINDOW,
 };
-use auth_axum::axum;
-use live_auth::{Settings, build, router};
+use live_auth::axum::axum;
+use live_auth_demo::{Settings, build, router};
 use tokio::runtime::Runtime;
 
 use crate::client::Http;

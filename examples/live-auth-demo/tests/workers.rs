@@ -17,13 +17,13 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use auth_channel_redis::fred::clients::Client;
-use auth_channel_redis::fred::interfaces::{ClientInterface, ClientLike};
-use auth_channel_redis::fred::types::Builder;
-use auth_channel_redis::fred::types::client::ClientKillFilter;
-use auth_channel_redis::fred::types::config::Config;
 use auth_core::testkit::services;
 use futures_util::StreamExt;
+use live_auth::auth_channel_redis::fred::clients::Client;
+use live_auth::auth_channel_redis::fred::interfaces::{ClientInterface, ClientLike};
+use live_auth::auth_channel_redis::fred::types::Builder;
+use live_auth::auth_channel_redis::fred::types::client::ClientKillFilter;
+use live_auth::auth_channel_redis::fred::types::config::Config;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -51,7 +51,7 @@ impl Worker {
         let out = std::fs::File::create(&log).expect("create the worker log");
         let err = out.try_clone().expect("clone the log handle");
         let addr = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_live-auth"))
+        let child = Command::new(env!("CARGO_BIN_EXE_live-auth-demo"))
             // A directory without a developer's `.env`.
             .current_dir(&dir)
             .env("BIND_ADDR", addr.to_string())
@@ -366,28 +366,30 @@ async fn a_tab_on_one_worker_follows_actions_made_through_another() {
 #[tokio::test]
 async fn an_unreachable_redis_refuses_to_start_and_no_redis_keeps_the_defaults() {
     let closed = free_port();
-    let settings = live_auth::Settings::from_lookup(|name| match name {
+    let settings = live_auth_demo::Settings::from_lookup(|name| match name {
         "LOCAL_AUTH_DB" => Some("sqlite::memory:".to_owned()),
         "REDIS_URL" => Some(format!("redis://{closed}")),
         _ => None,
     })
     .expect("valid settings");
     let started = Instant::now();
-    let result = live_auth::build(&settings).await;
+    let result = live_auth_demo::build(&settings).await;
     assert!(
         matches!(
             result,
-            Err(live_auth::StartError::RedisSessions(_) | live_auth::StartError::RedisChannel(_))
+            Err(live_auth_demo::StartError::Stack(
+                live_auth::StackError::RedisSessions(_) | live_auth::StackError::RedisChannel(_)
+            ))
         ),
         "expected a Redis start error, got {:?}",
         result.err()
     );
     assert!(started.elapsed() < Duration::from_secs(10));
 
-    let local = live_auth::Settings::from_lookup(|name| {
+    let local = live_auth_demo::Settings::from_lookup(|name| {
         (name == "LOCAL_AUTH_DB").then(|| "sqlite::memory:".to_owned())
     })
     .expect("valid settings");
-    assert_eq!(local.redis_url, None);
-    assert!(live_auth::build(&local).await.is_ok());
+    assert_eq!(local.stack.redis_url(), None);
+    assert!(live_auth_demo::build(&local).await.is_ok());
 }

@@ -3,10 +3,10 @@
 //! and no answer is a 5xx.
 #![allow(clippy::unwrap_used)]
 
-use auth_axum::axum::Router;
-use auth_axum::axum::body::{Body, to_bytes};
-use auth_axum::axum::http::{Request, StatusCode, header};
-use live_auth::{Settings, build, router};
+use live_auth::axum::axum::Router;
+use live_auth::axum::axum::body::{Body, to_bytes};
+use live_auth::axum::axum::http::{Request, StatusCode, header};
+use live_auth_demo::{Settings, build, router};
 use tower::ServiceExt;
 
 /// A directory removed on drop.

@@ -7,7 +7,7 @@ mod harness;
 #[test]
 fn two_tabs_and_two_browsers_follow_grants_and_sign_outs_live() {
     harness::two_tabs(
-        env!("CARGO_BIN_EXE_live-auth"),
+        env!("CARGO_BIN_EXE_live-auth-demo"),
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser"),
     );
 }

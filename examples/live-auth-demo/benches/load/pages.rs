@@ -33,7 +33,16 @@ pub(crate) async fn register(http: &mut Http, email: &str) -> Result<String, Box
         form_value(email),
         form_value(PASSWORD)
     );
-    let reply = http.post_form("/auth/local/register", None, &form).await?;
+    // A full hashing queue answers 503 at once (new hashes get a share of
+    // it); a client then waits a second and asks again, as told.
+    let mut reply = http.post_form("/auth/local/register", None, &form).await?;
+    for _ in 0..30 {
+        if reply.status != StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        reply = http.post_form("/auth/local/register", None, &form).await?;
+    }
     signed_in(&reply).ok_or_else(|| {
         format!(
             "registering {email} answered {} to {:?}",

@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use live_auth::{Settings, build, redact_url, router};
+use live_auth_demo::{Settings, build, redact_url, router};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -44,7 +44,7 @@ async fn main() -> ExitCode {
     };
     let app = router(&auth).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tracing::info!(
-        database = %redact_url(&settings.database_url),
+        database = %redact_url(settings.stack.database_url()),
         "live-auth demo on http://{}  (open /live in two tabs)",
         settings.bind
     );
@@ -62,4 +62,4 @@ async fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-use auth_axum::axum;
+use live_auth::axum::axum;

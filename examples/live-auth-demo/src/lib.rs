@@ -3,28 +3,29 @@
 //! with the actix-web demo (`live-auth-demo-shared`); this file is only
 //! axum's routing.
 
-use auth_axum::{
-    Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders,
-    SecureHeadersLayer,
-};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Query;
 use axum::response::Response;
 use axum::routing::{get, post};
+use live_auth::axum::{
+    Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders,
+    SecureHeadersLayer,
+};
 use live_auth_demo_shared::{actions, pages};
 use serde::Deserialize;
 
 pub use live_auth_demo_shared::{Settings, SettingsError, StartError, build, redact_url, settings};
 
-use auth_axum::axum;
+use live_auth::axum::axum;
 
 #[derive(Deserialize)]
 struct ErrorQuery {
     error: Option<String>,
+    next: Option<String>,
 }
 
-fn axum_response(response: auth_axum::auth_http::Response) -> Response {
+fn axum_response(response: live_auth::axum::auth_http::Response) -> Response {
     response.map(Body::from)
 }
 
@@ -51,7 +52,11 @@ pub fn router(auth: &LiveAuth) -> Router {
             "/login_local",
             get(
                 |CurrentUser(user): CurrentUser, Query(q): Query<ErrorQuery>| async move {
-                    axum_response(actions::html(pages::login(&user, q.error.as_deref())))
+                    axum_response(actions::html(pages::login(
+                        &user,
+                        q.error.as_deref(),
+                        q.next.as_deref(),
+                    )))
                 },
             ),
         )

@@ -1,10 +1,10 @@
 //! The demo's pages and buttons, over HTTP, on a fresh SQLite file.
 #![allow(clippy::unwrap_used)]
 
-use auth_axum::axum::Router;
-use auth_axum::axum::body::{Body, to_bytes};
-use auth_axum::axum::http::{Request, StatusCode, header};
-use live_auth::{Settings, build, router};
+use live_auth::axum::axum::Router;
+use live_auth::axum::axum::body::{Body, to_bytes};
+use live_auth::axum::axum::http::{Request, StatusCode, header};
+use live_auth_demo::{Settings, build, router};
 use tower::ServiceExt;
 
 struct Demo {
@@ -101,7 +101,25 @@ async fn guarded_pages_send_anonymous_visitors_to_login() {
     for path in ["/live", "/profile"] {
         let (status, headers, _) = send(&demo.router, get(path, None)).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
-        assert_eq!(headers[header::LOCATION], "/login_local", "{path}");
+        let back = format!("/login_local?next=%2F{}", &path[1..]);
+        assert_eq!(headers[header::LOCATION], back.as_str(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_login_page_sends_the_visitor_back_to_a_safe_next_only() {
+    let demo = demo().await;
+    for (query, expected) in [
+        ("?next=%2Fprofile", "value=\"/profile\""),
+        ("", "value=\"/live\""),
+        ("?next=%2F%2Fevil.example", "value=\"/live\""),
+        ("?next=https%3A%2F%2Fevil.example", "value=\"/live\""),
+    ] {
+        let (status, _, body) =
+            send(&demo.router, get(&format!("/login_local{query}"), None)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(expected), "{query}: {body}");
+        assert!(!body.contains("evil"), "{query}: {body}");
     }
 }
 
