@@ -32,7 +32,7 @@ pub const MAX_TABLE_NAME_LEN: usize = 63;
 ///
 /// Index names follow the table names (`ix_<users>_email`,
 /// `ix_<provider links>_user_id`, `ix_<sessions>_user_id`,
-/// `ix_<sessions>_expires_at`); one that would pass the identifier limit
+/// `ix_<sessions>_expires_at`); one that would exceed the identifier limit
 /// is cut and ends in a hash of its full name instead.
 ///
 /// ```
