@@ -1,6 +1,6 @@
 //! The stack builder against real services: a SQLite file, PostgreSQL and
-//! Redis (`AUTH_TEST_POSTGRES_URL`, `AUTH_TEST_REDIS_URL`; a loud SKIPPED
-//! line without them, a failure when `CI` is set).
+//! Redis (`AUTH_TEST_POSTGRES_URL`, `AUTH_TEST_REDIS_URL`, else the local
+//! defaults; see `auth_core::testkit::services`).
 #![cfg(all(feature = "sqlite", feature = "local-idp"))]
 #![allow(clippy::unwrap_used)]
 
@@ -14,19 +14,16 @@ use live_auth::auth_local_idp::{LocalIdpError, Registration};
 const SECRET: &str = "a session secret of at least 32 bytes";
 const OTHER_SECRET: &str = "another session secret of 32+ bytes";
 
-/// A service URL from the environment, or `None` after a SKIPPED line
-/// (outside CI).
+/// A service URL: `AUTH_TEST_POSTGRES_URL` / `AUTH_TEST_REDIS_URL` or the
+/// local default; an unreachable server fails the test, and
+/// `AUTH_TEST_SERVICES` may leave it out (with a SKIPPED line).
 #[cfg(feature = "postgres")]
 fn service(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => panic!("{var} is not set, and CI is"),
-        _ => {
-            eprintln!(
-                "\n!!!!!!!! SKIPPED: set {var} to run this test against the real service !!!!!!!!\n"
-            );
-            None
-        }
+    use auth_core::testkit::services;
+    match var {
+        "AUTH_TEST_POSTGRES_URL" => services::postgres_url(),
+        "AUTH_TEST_REDIS_URL" => services::redis_url(),
+        other => panic!("no test service is read from {other}"),
     }
 }
 
