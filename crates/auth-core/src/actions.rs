@@ -190,6 +190,32 @@ impl AuthActions {
         Ok(removed)
     }
 
+    /// Signs the user out of every session but `keep` (the request's own,
+    /// after a password change): each is deleted and its live tabs are
+    /// told to leave. Returns how many ended. A session signed in while
+    /// this runs may escape it; a password change makes that sign-in need
+    /// the new password anyway.
+    #[tracing::instrument(skip_all)]
+    pub async fn revoke_other_sessions(
+        &self,
+        principal: &Principal,
+        keep: &SessionKey,
+    ) -> Result<usize, AuthError> {
+        let user_id = user_id_of(principal)?;
+        let backend = self.sessions.backend();
+        let mut ended = 0;
+        for (key, _) in backend.sessions_of(user_id).await? {
+            if key == *keep {
+                continue;
+            }
+            if backend.delete(&key).await? {
+                ended += 1;
+            }
+            self.publish(user_id, AuthEvent::revoke(Some(key))).await;
+        }
+        Ok(ended)
+    }
+
     /// Deletes the user for good, through the three layers: the store
     /// first (user, claims, credentials and links in one step), then the
     /// user's change stamp moves and every session is deleted, then every

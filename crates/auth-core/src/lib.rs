@@ -108,7 +108,9 @@ pub use error::{
 };
 pub use idp::{Authenticated, IdentityProvider, Proof};
 pub use mail::{Email, LogMailer, MAX_SUBJECT_LEN, MailError, Mailer};
-pub use one_time::{OneTimeToken, OneTimeTokenStore, TokenHash, TokenPurpose, TokenRecord};
+pub use one_time::{
+    OneTimeToken, OneTimeTokenStore, TokenHash, TokenPurpose, TokenRecord, state_binding,
+};
 pub use policy::{Policies, Policy};
 pub use principal::{
     Claim, MAX_CLAIM_TYPE_LEN, MAX_CLAIM_VALUE_LEN, Principal, validate_claim_type,

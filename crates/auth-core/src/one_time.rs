@@ -112,6 +112,31 @@ impl TokenHash {
     }
 }
 
+/// A binding for [`TokenRecord::new`]: the SHA-256 (64 hex characters) of
+/// the account state `parts` (for example `["password", <hash>]` or
+/// `["email", <address>]`), each length-prefixed so that no two lists of
+/// parts share a digest. The store then keeps no address or password hash
+/// beside the token, only a digest that changes when they do.
+///
+/// ```
+/// use auth_core::state_binding;
+///
+/// let before = state_binding(&["email", "ada@example.com"]);
+/// assert_eq!(before.len(), 64);
+/// assert_ne!(before, state_binding(&["email", "ada@example.org"]));
+/// assert_ne!(state_binding(&["ab", "c"]), state_binding(&["a", "bc"]));
+/// ```
+pub fn state_binding(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+
+    let mut digest = Sha256::new();
+    for part in parts {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part.as_bytes());
+    }
+    crate::session::hex(&digest.finalize())
+}
+
 /// What the store keeps for one token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

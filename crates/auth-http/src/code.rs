@@ -9,6 +9,9 @@
 /// | `invalid` | wrong credentials, or a field breaks a rule (email, password) |
 /// | `throttled` | too many attempts; try later |
 /// | `busy` | the password hashing queue is full; answered as 503 with `Retry-After`, not as a redirect |
+/// | `invalid_token` | a mailed link is unknown, used, expired, for another purpose, or stale (the password or address it was sent for changed); one code for all, so a probe learns nothing |
+/// | `signed_out` | the route needs a signed-in session and the request has none |
+/// | `unverified` | the account's email is not verified yet and registration that reveals nothing is on; a new link was sent |
 /// | `unknown` | the server failed; nothing was changed that the user must know |
 ///
 /// ```
@@ -30,6 +33,12 @@ pub enum ErrorCode {
     /// The password hashing queue is full; the form routes answer 503 with
     /// `Retry-After` for it rather than redirecting.
     Busy,
+    /// A mailed link that cannot be used (any reason).
+    InvalidToken,
+    /// The route needs a signed-in session.
+    SignedOut,
+    /// The account's email is not verified yet.
+    Unverified,
     /// A server failure.
     Unknown,
 }
@@ -43,6 +52,9 @@ impl ErrorCode {
             Self::Invalid => "invalid",
             Self::Throttled => "throttled",
             Self::Busy => "busy",
+            Self::InvalidToken => "invalid_token",
+            Self::SignedOut => "signed_out",
+            Self::Unverified => "unverified",
             Self::Unknown => "unknown",
         }
     }

@@ -45,6 +45,13 @@ pub enum ConfigError {
     /// Two live pages share an id.
     #[error("two live pages are called `{0}`")]
     DuplicatePage(String),
+    /// The public base URL of the account flows is not an `http(s)` URL
+    /// with a host and without query, fragment or credentials.
+    #[error("the public base URL must be http(s)://host[/path], without query, fragment or credentials")]
+    BaseUrl,
+    /// Account flows were configured without a local identity provider.
+    #[error("account flows need the local identity provider (`with_local_idp`)")]
+    AccountFlowsWithoutIdp,
     /// A route guard names a policy that is not defined.
     #[error("a route guard uses undefined policy `{0}`")]
     UnknownGuardPolicy(String),
@@ -103,6 +110,8 @@ pub(crate) struct Inner {
     pub(crate) local_idp: Option<Arc<auth_local_idp::LocalIdP>>,
     #[cfg(feature = "local-idp")]
     pub(crate) verify_token_throttle: Arc<dyn auth_local_idp::Throttle>,
+    #[cfg(feature = "local-idp")]
+    pub(crate) account: Option<Arc<crate::account::Lifecycle>>,
 }
 
 /// The configured web layer: cheap to clone, shared by an adapter's
@@ -149,6 +158,8 @@ impl LiveAuth {
             local_idp: None,
             #[cfg(feature = "local-idp")]
             verify_token_throttle: None,
+            #[cfg(feature = "local-idp")]
+            account: None,
         }
     }
 
@@ -239,6 +250,8 @@ pub struct LiveAuthBuilder {
     local_idp: Option<Arc<auth_local_idp::LocalIdP>>,
     #[cfg(feature = "local-idp")]
     verify_token_throttle: Option<Arc<dyn auth_local_idp::Throttle>>,
+    #[cfg(feature = "local-idp")]
+    account: Option<crate::account::AccountFlows>,
 }
 
 impl LiveAuthBuilder {
@@ -247,6 +260,16 @@ impl LiveAuthBuilder {
     #[cfg(feature = "local-idp")]
     pub fn with_local_idp(mut self, idp: Arc<auth_local_idp::LocalIdP>) -> Self {
         self.local_idp = Some(idp);
+        self
+    }
+
+    /// Serves the account lifecycle over mail: email verification, forgot
+    /// and reset password, change of email, and mail about password
+    /// changes (see [`AccountFlows`](crate::AccountFlows)). Needs
+    /// [`with_local_idp`](Self::with_local_idp).
+    #[cfg(feature = "local-idp")]
+    pub fn with_account_flows(mut self, flows: crate::account::AccountFlows) -> Self {
+        self.account = Some(flows);
         self
     }
 
@@ -393,6 +416,10 @@ impl LiveAuthBuilder {
                 return Err(ConfigError::DuplicatePage(id));
             }
         }
+        #[cfg(feature = "local-idp")]
+        if self.account.is_some() && self.local_idp.is_none() {
+            return Err(ConfigError::AccountFlowsWithoutIdp);
+        }
         if self.session.secret.is_none() {
             tracing::warn!(
                 "no session secret is set: session rows are keyed by a plain SHA-256 of the \
@@ -422,6 +449,10 @@ impl LiveAuthBuilder {
                 warnings: crate::warn::SetupWarnings::default(),
                 #[cfg(feature = "local-idp")]
                 local_idp: self.local_idp,
+                #[cfg(feature = "local-idp")]
+                account: self
+                    .account
+                    .map(|flows| Arc::new(crate::account::Lifecycle::new(flows))),
                 #[cfg(feature = "local-idp")]
                 verify_token_throttle: self.verify_token_throttle.unwrap_or_else(|| {
                     Arc::new(auth_local_idp::MemoryThrottle::new(

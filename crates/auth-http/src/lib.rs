@@ -51,6 +51,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "local-idp")]
+mod account;
 mod client_addr;
 mod code;
 mod config;
@@ -71,6 +73,8 @@ mod routes;
 mod warn;
 mod writer;
 
+#[cfg(feature = "local-idp")]
+pub use account::{AccountFlows, DEFAULT_MAX_PENDING_MAIL, RegistrationMode};
 pub use code::ErrorCode;
 pub use config::{
     ConfigError, CookieConfig, DEFAULT_MAX_SOCKETS_PER_SESSION, LiveAuth, LiveAuthBuilder,

@@ -98,7 +98,7 @@ pub use idp::{
     LocalIdP, LocalIdpBuilder, PROVIDER, SECRET_VAR, SESSION_CLAIM,
 };
 pub use policy::{PasswordPolicy, PasswordRule};
-pub use registration::{MAX_NAME_LEN, Registration};
+pub use registration::{MAX_NAME_LEN, PreparedRegistration, Registration};
 pub use throttle::{MemoryThrottle, Throttle, ThrottleDecision, ThrottleError};
 pub use token::{
     DEFAULT_ISSUER, DEFAULT_LEEWAY, DEFAULT_TOKEN_TTL, IdToken, MAX_TOKEN_LEN, MIN_SECRET_LEN,

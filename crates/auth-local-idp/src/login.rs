@@ -144,6 +144,26 @@ impl LocalIdP {
         }
     }
 
+    /// Checks that `password` is the user's current password, for an
+    /// action that asks for it again (changing the email, deleting the
+    /// account). Throttled per user with the email throttle; a success
+    /// resets the count.
+    ///
+    /// [`LocalIdpError::UnknownUser`] when the user does not exist;
+    /// [`LocalIdpError::InvalidCredentials`] when the password is wrong or
+    /// the user has none (at the cost of one Argon2 verification);
+    /// [`LocalIdpError::Throttled`] after too many wrong attempts.
+    #[tracing::instrument(skip_all)]
+    pub async fn confirm_password(
+        &self,
+        user_id: &str,
+        password: &str,
+    ) -> Result<(), LocalIdpError> {
+        let key = self.confirm(user_id, password, None).await?;
+        self.forget_attempts(&key).await;
+        Ok(())
+    }
+
     /// Changes a user's password after checking the old one.
     ///
     /// [`LocalIdpError::UnknownUser`] when the user does not exist;
@@ -158,31 +178,49 @@ impl LocalIdP {
         old: &str,
         new: &str,
     ) -> Result<(), LocalIdpError> {
-        if self.store.get_user(user_id).await?.is_none() {
-            return Err(LocalIdpError::UnknownUser);
-        }
-        let key = format!("user:{user_id}");
-        check(&*self.email_throttle, &key).await?;
-        self.policy.check(new)?;
-        if old.len() > self.policy.max_bytes() {
-            return self.refuse("").await;
-        }
-        let Some(hash) = self.store.password_hash(user_id).await? else {
-            return self.refuse(old).await;
-        };
-        if self.hasher.verify(old, &hash).await? == Verification::Mismatch {
-            return Err(LocalIdpError::InvalidCredentials);
-        }
+        let key = self.confirm(user_id, old, Some(new)).await?;
         let fresh = self.hasher.hash(new).await?;
         self.store
             .set_password_hash(user_id, fresh)
             .await
             .map_err(not_found_is_unknown_user)?;
-        if let Err(error) = self.email_throttle.reset(&key).await {
-            tracing::warn!(%error, "resetting the password-change throttle failed");
-        }
+        self.forget_attempts(&key).await;
         tracing::info!(%user_id, "password changed");
         Ok(())
+    }
+
+    /// Counts an attempt for `user_id`, checks `new` against the policy
+    /// when given, then checks `password`; returns the throttle key.
+    async fn confirm(
+        &self,
+        user_id: &str,
+        password: &str,
+        new: Option<&str>,
+    ) -> Result<String, LocalIdpError> {
+        if self.store.get_user(user_id).await?.is_none() {
+            return Err(LocalIdpError::UnknownUser);
+        }
+        let key = format!("user:{user_id}");
+        check(&*self.email_throttle, &key).await?;
+        if let Some(new) = new {
+            self.policy.check(new)?;
+        }
+        if password.len() > self.policy.max_bytes() {
+            return self.refuse("").await;
+        }
+        let Some(hash) = self.store.password_hash(user_id).await? else {
+            return self.refuse(password).await;
+        };
+        if self.hasher.verify(password, &hash).await? == Verification::Mismatch {
+            return Err(LocalIdpError::InvalidCredentials);
+        }
+        Ok(key)
+    }
+
+    async fn forget_attempts(&self, key: &str) {
+        if let Err(error) = self.email_throttle.reset(key).await {
+            tracing::warn!(%error, "resetting the password throttle failed");
+        }
     }
 
     /// Sets a user's password without the old one (an administrator's

@@ -75,6 +75,29 @@ impl Registration {
     }
 }
 
+/// A checked, hashed registration from
+/// [`LocalIdP::prepare_registration`], ready for
+/// [`LocalIdP::finish_registration`]. Its `Debug` shows only the email.
+pub struct PreparedRegistration {
+    email: String,
+    user: NewUser,
+}
+
+impl PreparedRegistration {
+    /// The normalised email of the account to be.
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+}
+
+impl std::fmt::Debug for PreparedRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedRegistration")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
 impl LocalIdP {
     /// Creates an account: checks the email and password, hashes the
     /// password off the runtime, then writes the user (id `local:<uuid>`),
@@ -111,12 +134,31 @@ impl LocalIdP {
         self.register(registration, Some(client)).await
     }
 
-    #[tracing::instrument(skip_all)]
     async fn register(
         &self,
         registration: Registration,
         client: Option<IpAddr>,
     ) -> Result<UserRecord, LocalIdpError> {
+        let prepared = self.prepare_registration(registration, client).await?;
+        self.finish_registration(prepared).await
+    }
+
+    /// The first half of [`LocalIdP::create_user_from`] (or, without
+    /// `client`, of [`LocalIdP::create_user`]): every throttle, every
+    /// check of the input and the Argon2 hash, and nothing that looks at
+    /// the store, so its answer and its time are the same whether the
+    /// email has an account or not. [`LocalIdP::finish_registration`]
+    /// writes the result.
+    ///
+    /// Registration that reveals nothing answers the visitor once this
+    /// succeeded and finishes the account out of band (the owner of a
+    /// taken email gets a notice instead).
+    #[tracing::instrument(skip_all)]
+    pub async fn prepare_registration(
+        &self,
+        registration: Registration,
+        client: Option<IpAddr>,
+    ) -> Result<PreparedRegistration, LocalIdpError> {
         if let Some(addr) = client {
             let key = format!("register-addr:{}", self.address_group(addr));
             check(&*self.address_throttle, &key).await?;
@@ -134,34 +176,40 @@ impl LocalIdP {
             );
         }
         validate_claims(&registration.claims)?;
-        let taken = self
-            .store
-            .find_by_provider(PROVIDER, &email)
-            .await?
-            .is_some();
-        // The hash either way: a taken email must cost what a new one does.
         let hash = self.hasher.hash(registration.password.expose()).await?;
-        if taken {
-            tracing::debug!("registration refused: the email is taken");
-            return Err(LocalIdpError::EmailTaken);
-        }
         let user_id = format!("{PROVIDER}:{}", uuid::Uuid::new_v4());
         let mut user = NewUser::new(user_id)
             .with_email(email.clone())
             .with_claims(registration.claims)
             .with_extras(registration.extras)
             .with_password_hash(hash)
-            .with_link(PROVIDER, email);
+            .with_link(PROVIDER, email.clone());
         if let Some(name) = registration.name {
             user = user.with_name(name);
         }
-        match self.store.create_user(user).await {
+        Ok(PreparedRegistration { email, user })
+    }
+
+    /// Writes a [`PreparedRegistration`] in one
+    /// [`AuthStore::create_user`](auth_core::AuthStore::create_user).
+    /// [`LocalIdpError::EmailTaken`] when the email has an account (then
+    /// nothing is written); of many concurrent registrations of one email
+    /// exactly one succeeds.
+    #[tracing::instrument(skip_all)]
+    pub async fn finish_registration(
+        &self,
+        prepared: PreparedRegistration,
+    ) -> Result<UserRecord, LocalIdpError> {
+        match self.store.create_user(prepared.user).await {
             Ok(record) => {
                 tracing::info!(user_id = %record.user_id, "local account created");
                 Ok(record)
             }
             // The link is the only key a fresh uuid can collide on.
-            Err(StoreError::Conflict { .. }) => Err(LocalIdpError::EmailTaken),
+            Err(StoreError::Conflict { .. }) => {
+                tracing::debug!("registration refused: the email is taken");
+                Err(LocalIdpError::EmailTaken)
+            }
             Err(error) => Err(error.into()),
         }
     }

@@ -25,6 +25,8 @@
 
 mod error;
 mod mailer;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use error::ConfigError;
 pub use mailer::{DEFAULT_TIMEOUT, Security, SmtpMailer, SmtpMailerBuilder};

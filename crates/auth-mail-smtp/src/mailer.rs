@@ -189,6 +189,11 @@ impl SmtpMailer {
     /// A builder from a URL: `smtp://` (STARTTLS), `smtps://` (TLS) or
     /// `smtp+plain://` (no TLS, this machine only), with optional
     /// `user:password@` (percent-encoded) and `:port`.
+    ///
+    /// `smtp://` to this machine without credentials (a development mail
+    /// catcher, such as `smtp://127.0.0.1:1025`) is plain: nothing it
+    /// carries leaves the machine, and such catchers offer no STARTTLS.
+    /// With credentials, STARTTLS stays required.
     pub fn from_url(url: &str, from: impl Into<String>) -> Result<SmtpMailerBuilder, ConfigError> {
         let parsed = url::Url::parse(url).map_err(|_| ConfigError::Url("is not a URL"))?;
         let security = match parsed.scheme() {
@@ -205,6 +210,14 @@ impl SmtpMailer {
             .host_str()
             .filter(|host| !host.is_empty())
             .ok_or(ConfigError::Url("has no host"))?;
+        let security = if security == Security::StartTls
+            && is_this_machine(host)
+            && parsed.username().is_empty()
+        {
+            Security::Plain
+        } else {
+            security
+        };
         let mut builder = Self::builder(host, from).with_security(security);
         if let Some(port) = parsed.port() {
             builder = builder.with_port(port);

@@ -1,4 +1,5 @@
-//! The five `/local/*` routes of the local identity provider.
+//! The `/local/*` routes of the local identity provider: register, login,
+//! token, verify-token and revoke.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use http::header::SET_COOKIE;
 use http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
+use crate::account::RegistrationMode;
 use crate::code::ErrorCode;
 use crate::config::LiveAuth;
 use crate::csrf::same_origin;
@@ -52,12 +54,20 @@ impl LiveAuth {
         if let Some(name) = form.get("name") {
             registration = registration.with_name(name);
         }
+        if let Some(lifecycle) = self.lifecycle().cloned()
+            && lifecycle.flows.registration == RegistrationMode::RevealNothing
+        {
+            return self
+                .register_quietly(&request, &form, idp, &lifecycle, registration)
+                .await;
+        }
         let created = match self.client_address(request.peer, &request.headers) {
             Some(addr) => idp.create_user_from(addr, registration).await,
             None => idp.create_user(registration).await,
         };
         match created {
             Ok(user) => {
+                self.after_registration(&user);
                 self.signed_in(&request, &form, Principal::for_user(&user))
                     .await
             }
@@ -79,6 +89,9 @@ impl LiveAuth {
             None => idp.verify_credentials(email, password).await,
         };
         match verified {
+            Ok(principal) if !self.login_allowed(&principal).await => {
+                self.fail(&request.headers, &form, ErrorCode::Unverified)
+            }
             Ok(principal) => self.signed_in(&request, &form, principal).await,
             Err(error) => self.failed(&request.headers, &form, &error),
         }
@@ -234,7 +247,7 @@ impl LiveAuth {
     /// configured provider (else 404), a body within the limit (else 413)
     /// that is a form (else 415).
     #[allow(clippy::result_large_err)] // the refusal is the response itself
-    fn prepare(&self, request: &AuthRequest) -> Result<(Form, Arc<LocalIdP>), Response> {
+    pub(super) fn prepare(&self, request: &AuthRequest) -> Result<(Form, Arc<LocalIdP>), Response> {
         if !same_origin(&request.headers) {
             return Err(refused(StatusCode::FORBIDDEN, "forbidden"));
         }
@@ -261,7 +274,7 @@ impl LiveAuth {
     /// The answer to a provider failure on a form route: 503 with
     /// `Retry-After` at once when the hashing queue is full (a redirect
     /// carries no `Retry-After`), else [`Self::fail`] with its code.
-    fn failed(&self, headers: &HeaderMap, form: &Form, error: &LocalIdpError) -> Response {
+    pub(super) fn failed(&self, headers: &HeaderMap, form: &Form, error: &LocalIdpError) -> Response {
         match error {
             LocalIdpError::Busy { retry_after } => busy(*retry_after),
             other => self.fail(headers, form, other.into()),
@@ -270,7 +283,7 @@ impl LiveAuth {
 
     /// Where a form failure goes: `error_next`, else the same-host
     /// `Referer`, else the fallback path; with `?error=<code>`.
-    fn fail(&self, headers: &HeaderMap, form: &Form, code: ErrorCode) -> Response {
+    pub(super) fn fail(&self, headers: &HeaderMap, form: &Form, code: ErrorCode) -> Response {
         let target = form
             .get("error_next")
             .and_then(safe_path)
@@ -281,7 +294,7 @@ impl LiveAuth {
     }
 
     /// Where a success goes: `next` when it is a path on this site.
-    fn next_path<'a>(&'a self, form: &'a Form) -> &'a str {
+    pub(super) fn next_path<'a>(&'a self, form: &'a Form) -> &'a str {
         form.get("next")
             .and_then(safe_path)
             .unwrap_or(&self.inner.fallback_path)

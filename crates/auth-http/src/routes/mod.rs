@@ -1,6 +1,8 @@
 //! The routes the web layer serves under its prefix, and their dispatch.
 
 #[cfg(feature = "local-idp")]
+mod account;
+#[cfg(feature = "local-idp")]
 mod local;
 
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -48,6 +50,30 @@ pub enum Route {
     /// `POST {prefix}/local/revoke`.
     #[cfg(feature = "local-idp")]
     LocalRevoke,
+    /// `POST {prefix}/local/change-password` (signed in).
+    #[cfg(feature = "local-idp")]
+    ChangePassword,
+    /// `POST {prefix}/local/delete-account` (signed in).
+    #[cfg(feature = "local-idp")]
+    DeleteAccount,
+    /// `POST {prefix}/local/verify-email` (account flows).
+    #[cfg(feature = "local-idp")]
+    VerifyEmail,
+    /// `POST {prefix}/local/verify-email/send` (account flows, signed in).
+    #[cfg(feature = "local-idp")]
+    SendVerification,
+    /// `POST {prefix}/local/forgot-password` (account flows).
+    #[cfg(feature = "local-idp")]
+    ForgotPassword,
+    /// `POST {prefix}/local/reset-password` (account flows).
+    #[cfg(feature = "local-idp")]
+    ResetPassword,
+    /// `POST {prefix}/local/change-email` (account flows, signed in).
+    #[cfg(feature = "local-idp")]
+    ChangeEmail,
+    /// `POST {prefix}/local/confirm-email` (account flows).
+    #[cfg(feature = "local-idp")]
+    ConfirmEmail,
 }
 
 impl Route {
@@ -75,6 +101,22 @@ impl Route {
             Self::LocalVerifyToken => "/local/verify-token",
             #[cfg(feature = "local-idp")]
             Self::LocalRevoke => "/local/revoke",
+            #[cfg(feature = "local-idp")]
+            Self::ChangePassword => "/local/change-password",
+            #[cfg(feature = "local-idp")]
+            Self::DeleteAccount => "/local/delete-account",
+            #[cfg(feature = "local-idp")]
+            Self::VerifyEmail => "/local/verify-email",
+            #[cfg(feature = "local-idp")]
+            Self::SendVerification => "/local/verify-email/send",
+            #[cfg(feature = "local-idp")]
+            Self::ForgotPassword => "/local/forgot-password",
+            #[cfg(feature = "local-idp")]
+            Self::ResetPassword => "/local/reset-password",
+            #[cfg(feature = "local-idp")]
+            Self::ChangeEmail => "/local/change-email",
+            #[cfg(feature = "local-idp")]
+            Self::ConfirmEmail => "/local/confirm-email",
         }
     }
 
@@ -100,8 +142,10 @@ impl Route {
 
 impl LiveAuth {
     /// Every route to mount, with its full path: the live socket and its
-    /// client always; the five local routes with the `local-idp` feature
-    /// and a provider configured.
+    /// client always; with the `local-idp` feature and a provider
+    /// configured, the five local routes and the password change and
+    /// account deletion; with account flows configured too, their routes
+    /// (verify email, forgot and reset password, change and confirm email).
     pub fn routes(&self) -> Vec<(String, Route)> {
         #[cfg_attr(not(feature = "local-idp"), allow(unused_mut))]
         let mut routes = vec![Route::LiveSocket, Route::ClientJs];
@@ -113,7 +157,19 @@ impl LiveAuth {
                 Route::LocalToken,
                 Route::LocalVerifyToken,
                 Route::LocalRevoke,
+                Route::ChangePassword,
+                Route::DeleteAccount,
             ]);
+            if self.inner.account.is_some() {
+                routes.extend([
+                    Route::VerifyEmail,
+                    Route::SendVerification,
+                    Route::ForgotPassword,
+                    Route::ResetPassword,
+                    Route::ChangeEmail,
+                    Route::ConfirmEmail,
+                ]);
+            }
         }
         routes
             .into_iter()
@@ -141,6 +197,22 @@ impl LiveAuth {
             Route::LocalVerifyToken => self.verify_token(request).await,
             #[cfg(feature = "local-idp")]
             Route::LocalRevoke => self.revoke(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::ChangePassword => self.change_password(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::DeleteAccount => self.delete_account(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::VerifyEmail => self.verify_email(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::SendVerification => self.send_verification(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::ForgotPassword => self.forgot_password(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::ResetPassword => self.reset_password(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::ChangeEmail => self.change_email(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::ConfirmEmail => self.confirm_email(request).await,
         }
     }
 }

@@ -2,11 +2,15 @@
 
 Listens on 127.0.0.1:PORT in one of three modes (plain, starttls, smtps),
 optionally requiring AUTH, and writes each accepted message to OUT as
-N.eml (the message as received) and N.json (the envelope and the login).
+N.eml (the message as received), N.txt and N.html (its decoded plain-text
+and HTML bodies, when it has them) and, last, N.json (the envelope and the
+login), so a reader that sees N.json sees the whole message.
 Prints READY once it accepts connections; runs until killed.
 """
 
 import argparse
+import email
+import email.policy
 import json
 import pathlib
 import ssl
@@ -24,10 +28,18 @@ class Save:
     async def handle_DATA(self, server, session, envelope):
         self.count += 1
         login = session.auth_data.decode() if isinstance(session.auth_data, bytes) else None
-        (self.out / f"{self.count}.eml").write_bytes(envelope.original_content)
-        (self.out / f"{self.count}.json").write_text(
+        n = self.count
+        (self.out / f"{n}.eml").write_bytes(envelope.original_content)
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        for kind in ("plain", "html"):
+            part = message.get_body(preferencelist=(kind,))
+            if part is not None:
+                suffix = "txt" if kind == "plain" else "html"
+                (self.out / f"{n}.{suffix}").write_text(part.get_content())
+        (self.out / f"{n}.json.tmp").write_text(
             json.dumps({"from": envelope.mail_from, "to": envelope.rcpt_tos, "login": login})
         )
+        (self.out / f"{n}.json.tmp").rename(self.out / f"{n}.json")
         return "250 OK"
 
 
