@@ -9,12 +9,14 @@
 //! | [`SessionBackend`], [`Sessions`] | per-login sessions with a TTL, and the logic over them |
 //! | [`AuthChannel`], [`AuthEvent`] | live events fanned out to a user's open tabs |
 //! | [`IdentityProvider`] | a proof (a password) in, a principal out |
+//! | [`OneTimeTokenStore`], [`OneTimeToken`] | single-use, expiring links for the account flows (verify an email, reset a password) |
 //! | [`Policy`], [`Policies`] | named predicates over a principal |
 //! | [`AuthActions`] | grant, revoke, sign out: store, then session, then channel |
 //!
-//! Features: `memory` (default) adds [`memory::MemoryStore`] and
-//! [`memory::MemorySessionBackend`]; `testkit` adds conformance suites that any
-//! backend runs against itself.
+//! Features: `memory` (default) adds [`memory::MemoryStore`] (also a
+//! [`OneTimeTokenStore`] for its users), [`memory::MemorySessionBackend`]
+//! and [`memory::MemoryTokenStore`]; `testkit` adds conformance suites that
+//! any backend runs against itself.
 //!
 //! # Implementing a custom store
 //!
@@ -63,6 +65,9 @@
 //!     }
 //!     async fn link_provider(&self, link: ProviderLink) -> Result<(), StoreError> {
 //!         self.inner.link_provider(link).await
+//!     }
+//!     async fn unlink_provider(&self, user_id: &str, provider: &str, subject: &str) -> Result<bool, StoreError> {
+//!         self.inner.unlink_provider(user_id, provider, subject).await
 //!     }
 //!     async fn password_hash(&self, user_id: &str) -> Result<Option<PasswordHash>, StoreError> {
 //!         self.inner.password_hash(user_id).await

@@ -209,7 +209,7 @@ impl TokenRecord {
 
 /// Where one-time tokens live until they are used or expire.
 ///
-/// The contract (run [`testkit::one_time_token_conformance`](crate::testkit)
+/// The contract (run the `one_time_token` suite of [`testkit`](crate::testkit)
 /// against an implementation):
 ///
 /// - `save_token` stores the record under the hash and, in the same atomic
@@ -223,6 +223,23 @@ impl TokenRecord {
 ///   one (removed) answer `Ok(None)`.
 /// - `delete_tokens_of` removes every token of a user (of one purpose, or
 ///   of all) and says how many; unknown users remove none.
+///
+/// Tokens belong to users. A store that keeps the users as well (the SQL
+/// store, [`MemoryStore`](crate::memory::MemoryStore), any type that is an
+/// [`AuthStore`](crate::AuthStore) too) holds them to it:
+///
+/// - `save_token` for a user it does not have is [`StoreError::NotFound`]
+///   and stores nothing (a SQL foreign key violation maps to it too, never
+///   to a backend error);
+/// - [`AuthStore::delete_user`](crate::AuthStore::delete_user) deletes the
+///   user's tokens in the same atomic step, so a link mailed before the
+///   account was deleted never comes back, even when the id is registered
+///   again.
+///
+/// A token store on its own, such as
+/// [`MemoryTokenStore`](crate::memory::MemoryTokenStore), knows no users:
+/// it takes any well-formed user id, and the flow checks the user when a
+/// token comes back.
 #[async_trait]
 pub trait OneTimeTokenStore: Send + Sync + 'static {
     /// Stores `record` under `hash`, replacing the user's other tokens of

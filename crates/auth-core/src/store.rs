@@ -65,6 +65,22 @@ pub trait AuthStore: Send + Sync + 'static {
     /// [`StoreError::Conflict`]; an unknown user is [`StoreError::NotFound`].
     async fn link_provider(&self, link: ProviderLink) -> Result<(), StoreError>;
 
+    /// Removes the link (`provider`, `subject`) from `user_id`; `Ok(true)` when it was there.
+    /// A pair linked to another user is left alone and answers `Ok(false)`.
+    /// [`StoreError::NotFound`] when the user does not exist. Invalid input is `StoreError::Invalid`.
+    ///
+    /// A pair the user does not have answers `Ok(false)` too, so a repeat
+    /// call is `Ok(false)` and writes nothing. Once removed, the pair is
+    /// free to [`link_provider`](Self::link_provider) to any user. Whether
+    /// the last way to sign in may be removed is a policy of the layers
+    /// above, not of the store.
+    async fn unlink_provider(
+        &self,
+        user_id: &str,
+        provider: &str,
+        subject: &str,
+    ) -> Result<bool, StoreError>;
+
     /// The user's password hash; `Ok(None)` when the user has no password or
     /// does not exist.
     async fn password_hash(&self, user_id: &str) -> Result<Option<PasswordHash>, StoreError>;

@@ -1,12 +1,20 @@
 //! The conformance kit run against the in-memory implementations: one test
-//! per check (`memory_store::create_and_get`, `memory_sessions::expiry`),
-//! then whole suites run repeatedly and in parallel on one backend.
+//! per check (`memory_store::create_and_get`, `memory_sessions::expiry`,
+//! `memory_tokens::taken_once`), then whole suites run repeatedly and in
+//! parallel on one backend.
 
 use auth_core::memory::{MemorySessionBackend, MemoryStore};
-use auth_core::testkit::{session_conformance, store_conformance};
+use auth_core::testkit::{
+    one_time_token_conformance, session_conformance, standalone_token_conformance,
+    store_conformance,
+};
 
 mod memory_store {
     auth_core::store_conformance_tests!(Some(auth_core::memory::MemoryStore::new()));
+}
+
+mod memory_tokens {
+    auth_core::one_time_token_conformance_tests!(Some(auth_core::memory::MemoryStore::new()));
 }
 
 mod memory_sessions {
@@ -51,8 +59,8 @@ async fn memory_session_backend_conforms_in_parallel_runs() {
 #[tokio::test]
 async fn memory_token_store_conforms_and_keeps_one_token_per_user_and_purpose() {
     let tokens = auth_core::memory::MemoryTokenStore::new();
-    auth_core::testkit::one_time_token_conformance(&tokens).await;
-    auth_core::testkit::one_time_token_conformance(&tokens).await;
+    standalone_token_conformance(&tokens).await;
+    standalone_token_conformance(&tokens).await;
     assert_eq!(
         tokens.len(),
         0,
@@ -75,4 +83,16 @@ async fn memory_token_store_conforms_and_keeps_one_token_per_user_and_purpose() 
         .expect("saved");
     }
     assert_eq!(tokens.len(), 1);
+}
+
+/// The memory store's tokens belong to its users: the whole suite, user
+/// rules included, twice at once on one store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_tokens_conform_in_parallel_runs() {
+    let store = MemoryStore::new();
+    futures_util::future::join(
+        one_time_token_conformance(&store),
+        one_time_token_conformance(&store),
+    )
+    .await;
 }

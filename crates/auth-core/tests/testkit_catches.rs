@@ -8,12 +8,16 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use auth_core::memory::{MemorySessionBackend, MemoryStore};
-use auth_core::testkit::{channel_conformance, session_conformance, store_conformance};
+use auth_core::memory::{MemorySessionBackend, MemoryStore, MemoryTokenStore};
+use auth_core::testkit::{
+    channel_conformance, one_time_token_conformance, session_conformance,
+    standalone_token_conformance, store_conformance,
+};
 use auth_core::{
     AuthChannel, AuthEvent, AuthStore, ChannelError, ClaimChange, EventStream, NewUser,
-    PasswordHash, ProviderLink, SessionBackend, SessionError, SessionKey, SessionRecord,
-    StoreError, UserRecord, UserUpdate, validate_user_id,
+    OneTimeTokenStore, PasswordHash, ProviderLink, SessionBackend, SessionError, SessionKey,
+    SessionRecord, StoreError, TokenHash, TokenPurpose, TokenRecord, UserRecord, UserUpdate,
+    unix_now, validate_user_id,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -24,11 +28,37 @@ enum StoreFault {
     HalfWriteOnConflict,
     /// `delete_user` removes the user row but keeps its provider links.
     DeleteKeepsLinks,
+    /// `unlink_provider` removes the pair from whichever user has it.
+    UnlinkIgnoresUser,
+    /// Tokens live beside the users, saved whether the user exists or not.
+    TokensForUnknownUsers,
+    /// Tokens live beside the users: `delete_user` leaves them.
+    TokensOutliveUser,
 }
 
+/// A real memory store with one fault; tokens go to `side` under the
+/// token faults.
 struct FaultyStore {
     inner: MemoryStore,
+    side: MemoryTokenStore,
     fault: StoreFault,
+}
+
+impl FaultyStore {
+    fn new(fault: StoreFault) -> Self {
+        Self {
+            inner: MemoryStore::new(),
+            side: MemoryTokenStore::new(),
+            fault,
+        }
+    }
+
+    fn tokens_beside(&self) -> bool {
+        matches!(
+            self.fault,
+            StoreFault::TokensForUnknownUsers | StoreFault::TokensOutliveUser
+        )
+    }
 }
 
 #[async_trait]
@@ -89,6 +119,29 @@ impl AuthStore for FaultyStore {
     }
     async fn link_provider(&self, link: ProviderLink) -> Result<(), StoreError> {
         self.inner.link_provider(link).await
+    }
+    async fn unlink_provider(
+        &self,
+        user_id: &str,
+        provider: &str,
+        subject: &str,
+    ) -> Result<bool, StoreError> {
+        if self.fault != StoreFault::UnlinkIgnoresUser {
+            return self.inner.unlink_provider(user_id, provider, subject).await;
+        }
+        // Checks the user, then removes the pair from its owner, whoever.
+        self.inner
+            .get_user(user_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        match self.inner.find_by_provider(provider, subject).await? {
+            Some(owner) => {
+                self.inner
+                    .unlink_provider(&owner.user_id, provider, subject)
+                    .await
+            }
+            None => Ok(false),
+        }
     }
     async fn password_hash(&self, user_id: &str) -> Result<Option<PasswordHash>, StoreError> {
         self.inner.password_hash(user_id).await
@@ -211,6 +264,96 @@ impl SessionBackend for FaultySessions {
     }
 }
 
+#[async_trait]
+impl OneTimeTokenStore for FaultyStore {
+    async fn save_token(&self, hash: &TokenHash, record: &TokenRecord) -> Result<(), StoreError> {
+        if !self.tokens_beside() {
+            return self.inner.save_token(hash, record).await;
+        }
+        if self.fault == StoreFault::TokensOutliveUser {
+            record.validate()?;
+            self.inner
+                .get_user(&record.user_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        }
+        self.side.save_token(hash, record).await
+    }
+    async fn take_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        if self.tokens_beside() {
+            return self.side.take_token(hash, purpose).await;
+        }
+        self.inner.take_token(hash, purpose).await
+    }
+    async fn delete_tokens_of(
+        &self,
+        user_id: &str,
+        purpose: Option<TokenPurpose>,
+    ) -> Result<usize, StoreError> {
+        if self.tokens_beside() {
+            return self.side.delete_tokens_of(user_id, purpose).await;
+        }
+        self.inner.delete_tokens_of(user_id, purpose).await
+    }
+}
+
+/// A token store whose take reads, yields, then removes: two takers can
+/// both read the token before either removes it.
+#[derive(Default)]
+struct RacyTokens {
+    tokens: Mutex<HashMap<TokenHash, TokenRecord>>,
+}
+
+#[async_trait]
+impl OneTimeTokenStore for RacyTokens {
+    async fn save_token(&self, hash: &TokenHash, record: &TokenRecord) -> Result<(), StoreError> {
+        record.validate()?;
+        let mut tokens = self.tokens.lock().expect("the tokens lock");
+        if tokens.contains_key(hash) {
+            return Err(StoreError::Conflict { what: "token" });
+        }
+        tokens.retain(|_, kept| kept.user_id != record.user_id || kept.purpose != record.purpose);
+        tokens.insert(hash.clone(), record.clone());
+        Ok(())
+    }
+    async fn take_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        let read = self
+            .tokens
+            .lock()
+            .expect("the tokens lock")
+            .get(hash)
+            .filter(|record| record.purpose == purpose)
+            .cloned();
+        let Some(record) = read else {
+            return Ok(None);
+        };
+        tokio::task::yield_now().await;
+        self.tokens.lock().expect("the tokens lock").remove(hash);
+        Ok(Some(record).filter(|record| !record.expired_at(unix_now())))
+    }
+    async fn delete_tokens_of(
+        &self,
+        user_id: &str,
+        purpose: Option<TokenPurpose>,
+    ) -> Result<usize, StoreError> {
+        validate_user_id(user_id)?;
+        let mut tokens = self.tokens.lock().expect("the tokens lock");
+        let before = tokens.len();
+        tokens.retain(|_, record| {
+            record.user_id != user_id || purpose.is_some_and(|p| p != record.purpose)
+        });
+        Ok(before - tokens.len())
+    }
+}
+
 /// A channel that accepts everything and delivers nothing.
 struct SilentChannel;
 
@@ -227,10 +370,7 @@ impl AuthChannel for SilentChannel {
 #[tokio::test]
 #[should_panic(expected = "store conformance failed at \"50 concurrent claim changes")]
 async fn kit_catches_lost_concurrent_claim_changes() {
-    let store = FaultyStore {
-        inner: MemoryStore::new(),
-        fault: StoreFault::RacyClaims,
-    };
+    let store = FaultyStore::new(StoreFault::RacyClaims);
     store_conformance(&store).await;
 }
 
@@ -239,10 +379,7 @@ async fn kit_catches_lost_concurrent_claim_changes() {
     expected = "store conformance failed at \"create conflict on a taken user id writes nothing\""
 )]
 async fn kit_catches_a_half_write_on_conflict() {
-    let store = FaultyStore {
-        inner: MemoryStore::new(),
-        fault: StoreFault::HalfWriteOnConflict,
-    };
+    let store = FaultyStore::new(StoreFault::HalfWriteOnConflict);
     store_conformance(&store).await;
 }
 
@@ -251,11 +388,40 @@ async fn kit_catches_a_half_write_on_conflict() {
     expected = "store conformance failed at \"delete_user removes the user, credentials and links, and nothing else\""
 )]
 async fn kit_catches_a_delete_that_keeps_links() {
-    let store = FaultyStore {
-        inner: MemoryStore::new(),
-        fault: StoreFault::DeleteKeepsLinks,
-    };
+    let store = FaultyStore::new(StoreFault::DeleteKeepsLinks);
     store_conformance(&store).await;
+}
+
+#[tokio::test]
+#[should_panic(
+    expected = "store conformance failed at \"unlinking another user's pair is false and leaves it\""
+)]
+async fn kit_catches_an_unlink_that_ignores_the_user() {
+    store_conformance(&FaultyStore::new(StoreFault::UnlinkIgnoresUser)).await;
+}
+
+#[tokio::test]
+#[should_panic(
+    expected = "one-time token conformance failed at \"a token for an unknown user is NotFound and stores nothing\""
+)]
+async fn kit_catches_tokens_saved_for_unknown_users() {
+    one_time_token_conformance(&FaultyStore::new(StoreFault::TokensForUnknownUsers)).await;
+}
+
+#[tokio::test]
+#[should_panic(
+    expected = "one-time token conformance failed at \"deleting a user deletes its tokens and no one else's\""
+)]
+async fn kit_catches_tokens_that_outlive_their_user() {
+    one_time_token_conformance(&FaultyStore::new(StoreFault::TokensOutliveUser)).await;
+}
+
+#[tokio::test]
+#[should_panic(
+    expected = "one-time token conformance failed at \"of 20 concurrent takes exactly one gets the token\""
+)]
+async fn kit_catches_a_take_that_is_not_atomic() {
+    standalone_token_conformance(&RacyTokens::default()).await;
 }
 
 #[tokio::test]

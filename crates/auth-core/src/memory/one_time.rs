@@ -1,4 +1,5 @@
-//! [`OneTimeTokenStore`] in memory.
+//! [`OneTimeTokenStore`] in memory: the map logic both memory token
+//! stores share, and [`MemoryTokenStore`], which keeps no users.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -10,9 +11,16 @@ use crate::one_time::{OneTimeTokenStore, TokenHash, TokenPurpose, TokenRecord};
 use crate::session::unix_now;
 use crate::user::validate_user_id;
 
-/// One-time tokens in a map behind one lock. At most one token per user
-/// and purpose is kept, so its size is bounded by the users, not by how
-/// often links are asked for.
+/// One-time tokens in a map behind one lock, on their own. At most one
+/// token per user and purpose is kept, so its size is bounded by the users,
+/// not by how often links are asked for.
+///
+/// This store keeps no users: it takes a token for any well-formed user id,
+/// and a deleted user's tokens stay until they are replaced, taken, expire
+/// or go with [`delete_tokens_of`](OneTimeTokenStore::delete_tokens_of).
+/// [`MemoryStore`](super::MemoryStore) is a token store too, whose tokens
+/// belong to its users as in the SQL store: an unknown user is
+/// [`StoreError::NotFound`] and deleting a user deletes its tokens.
 ///
 /// ```
 /// use std::time::Duration;
@@ -31,7 +39,7 @@ use crate::user::validate_user_id;
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryTokenStore {
-    tokens: Mutex<HashMap<TokenHash, TokenRecord>>,
+    tokens: Mutex<Tokens>,
 }
 
 impl MemoryTokenStore {
@@ -50,7 +58,7 @@ impl MemoryTokenStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<TokenHash, TokenRecord>> {
+    fn lock(&self) -> MutexGuard<'_, Tokens> {
         // Every change is one map operation: a poisoned lock holds whole data.
         self.tokens.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -60,16 +68,7 @@ impl MemoryTokenStore {
 impl OneTimeTokenStore for MemoryTokenStore {
     async fn save_token(&self, hash: &TokenHash, record: &TokenRecord) -> Result<(), StoreError> {
         record.validate()?;
-        let mut tokens = self.lock();
-        if tokens.contains_key(hash) {
-            return Err(StoreError::Conflict { what: "token" });
-        }
-        let now = unix_now();
-        let replaced =
-            |kept: &TokenRecord| kept.user_id == record.user_id && kept.purpose == record.purpose;
-        tokens.retain(|_, kept| !(kept.expired_at(now) || replaced(kept)));
-        tokens.insert(hash.clone(), record.clone());
-        Ok(())
+        save(&mut self.lock(), hash, record)
     }
 
     async fn take_token(
@@ -77,16 +76,7 @@ impl OneTimeTokenStore for MemoryTokenStore {
         hash: &TokenHash,
         purpose: TokenPurpose,
     ) -> Result<Option<TokenRecord>, StoreError> {
-        let mut tokens = self.lock();
-        if tokens
-            .get(hash)
-            .is_none_or(|record| record.purpose != purpose)
-        {
-            return Ok(None);
-        }
-        Ok(tokens
-            .remove(hash)
-            .filter(|record| !record.expired_at(unix_now())))
+        Ok(take(&mut self.lock(), hash, purpose))
     }
 
     async fn delete_tokens_of(
@@ -95,11 +85,59 @@ impl OneTimeTokenStore for MemoryTokenStore {
         purpose: Option<TokenPurpose>,
     ) -> Result<usize, StoreError> {
         validate_user_id(user_id)?;
-        let mut tokens = self.lock();
-        let before = tokens.len();
-        tokens.retain(|_, record| {
-            record.user_id != user_id || purpose.is_some_and(|p| p != record.purpose)
-        });
-        Ok(before - tokens.len())
+        Ok(delete_of(&mut self.lock(), user_id, purpose))
     }
+}
+
+/// Tokens by hash: the map both memory token stores keep.
+pub(super) type Tokens = HashMap<TokenHash, TokenRecord>;
+
+/// Stores a validated `record` under `hash`, dropping the user's other
+/// tokens of that purpose and every expired token; a stored hash is a
+/// conflict and changes nothing.
+pub(super) fn save(
+    tokens: &mut Tokens,
+    hash: &TokenHash,
+    record: &TokenRecord,
+) -> Result<(), StoreError> {
+    if tokens.contains_key(hash) {
+        return Err(StoreError::Conflict { what: "token" });
+    }
+    let now = unix_now();
+    let replaced =
+        |kept: &TokenRecord| kept.user_id == record.user_id && kept.purpose == record.purpose;
+    tokens.retain(|_, kept| !(kept.expired_at(now) || replaced(kept)));
+    tokens.insert(hash.clone(), record.clone());
+    Ok(())
+}
+
+/// Removes and returns the live token `hash` of `purpose`; a token of
+/// another purpose stays, an expired one is removed and not returned.
+pub(super) fn take(
+    tokens: &mut Tokens,
+    hash: &TokenHash,
+    purpose: TokenPurpose,
+) -> Option<TokenRecord> {
+    if tokens
+        .get(hash)
+        .is_none_or(|record| record.purpose != purpose)
+    {
+        return None;
+    }
+    tokens
+        .remove(hash)
+        .filter(|record| !record.expired_at(unix_now()))
+}
+
+/// Removes the user's tokens of `purpose` (all when `None`); how many.
+pub(super) fn delete_of(
+    tokens: &mut Tokens,
+    user_id: &str,
+    purpose: Option<TokenPurpose>,
+) -> usize {
+    let before = tokens.len();
+    tokens.retain(|_, record| {
+        record.user_id != user_id || purpose.is_some_and(|p| p != record.purpose)
+    });
+    before - tokens.len()
 }

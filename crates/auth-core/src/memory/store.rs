@@ -5,7 +5,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
+use super::one_time::{self, Tokens};
 use crate::error::StoreError;
+use crate::one_time::{OneTimeTokenStore, TokenHash, TokenPurpose, TokenRecord};
 use crate::store::AuthStore;
 use crate::user::{
     ClaimChange, NewUser, PasswordHash, ProviderLink, UserRecord, UserUpdate, validate_claims,
@@ -17,9 +19,15 @@ struct Tables {
     users: HashMap<String, UserRecord>,
     credentials: HashMap<String, PasswordHash>,
     links: HashMap<(String, String), ProviderLink>,
+    tokens: Tokens,
 }
 
 /// An [`AuthStore`] in a map behind one lock: every call is atomic.
+///
+/// It is a [`OneTimeTokenStore`] too, whose tokens belong to its users as
+/// in the SQL store: a token for an unknown user is
+/// [`StoreError::NotFound`], and [`delete_user`](AuthStore::delete_user)
+/// deletes the user's tokens with it.
 ///
 /// ```
 /// use auth_core::{AuthStore, NewUser};
@@ -173,6 +181,30 @@ impl AuthStore for MemoryStore {
         }
     }
 
+    async fn unlink_provider(
+        &self,
+        user_id: &str,
+        provider: &str,
+        subject: &str,
+    ) -> Result<bool, StoreError> {
+        validate_user_id(user_id)?;
+        validate_link_key(provider, subject)?;
+        let mut tables = self.tables();
+        if !tables.users.contains_key(user_id) {
+            return Err(StoreError::NotFound);
+        }
+        let key = (provider.to_owned(), subject.to_owned());
+        if tables
+            .links
+            .get(&key)
+            .is_none_or(|link| link.user_id != user_id)
+        {
+            return Ok(false);
+        }
+        tables.links.remove(&key);
+        Ok(true)
+    }
+
     async fn password_hash(&self, user_id: &str) -> Result<Option<PasswordHash>, StoreError> {
         validate_user_id(user_id)?;
         Ok(self.tables().credentials.get(user_id).cloned())
@@ -196,6 +228,40 @@ impl AuthStore for MemoryStore {
         }
         tables.credentials.remove(user_id);
         tables.links.retain(|_, link| link.user_id != user_id);
+        one_time::delete_of(&mut tables.tokens, user_id, None);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl OneTimeTokenStore for MemoryStore {
+    async fn save_token(&self, hash: &TokenHash, record: &TokenRecord) -> Result<(), StoreError> {
+        record.validate()?;
+        let mut tables = self.tables();
+        if !tables.users.contains_key(&record.user_id) {
+            return Err(StoreError::NotFound);
+        }
+        one_time::save(&mut tables.tokens, hash, record)
+    }
+
+    async fn take_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(one_time::take(&mut self.tables().tokens, hash, purpose))
+    }
+
+    async fn delete_tokens_of(
+        &self,
+        user_id: &str,
+        purpose: Option<TokenPurpose>,
+    ) -> Result<usize, StoreError> {
+        validate_user_id(user_id)?;
+        Ok(one_time::delete_of(
+            &mut self.tables().tokens,
+            user_id,
+            purpose,
+        ))
     }
 }

@@ -30,6 +30,10 @@ macro_rules! __testkit_checks {
             password_hashes(s, ids) => $crate::testkit::store::password_hashes(s, ids),
             delete_user(s, ids) => $crate::testkit::store_delete::delete_user(s, ids),
             link_provider_rules(s, ids) => $crate::testkit::store_conflict::link_provider_rules(s, ids),
+            unlink_frees_the_pair(s, ids) => $crate::testkit::store_unlink::unlink_frees_the_pair(s, ids),
+            unlink_leaves_other_users_pairs(s, ids) => $crate::testkit::store_unlink::unlink_leaves_other_users_pairs(s, ids),
+            unlink_unknown_user(s, ids) => $crate::testkit::store_unlink::unlink_unknown_user(s, ids),
+            invalid_unlinks(s, ids) => $crate::testkit::store_unlink::invalid_unlinks(s, ids),
             invalid_creates(s, ids) => $crate::testkit::store_invalid::invalid_creates(s, ids),
             invalid_changes(s, ids) => $crate::testkit::store_invalid::invalid_changes(s, ids),
             invalid_lookups(s, _ids) => $crate::testkit::store_invalid::invalid_lookups(s),
@@ -51,6 +55,18 @@ macro_rules! __testkit_checks {
             anonymous_not_indexed(b, ids) => $crate::testkit::session::anonymous_not_indexed(b, &ids.user("anonymous")),
             stamps(b, ids) => $crate::testkit::session::stamps(b, &ids.user("stamp"), &ids.user("stamp-other")),
             malformed_user_ids(b, _ids) => $crate::testkit::session::malformed_user_ids(b),
+        }
+    };
+    (one_time_token, $then:ident $args:tt) => {
+        $crate::$then! { $args $crate::testkit::TokenStoreWithUsers;
+            taken_once(s, ids) => $crate::testkit::one_time::taken_once($crate::testkit::one_time::Target::with_users(s), ids),
+            purpose_and_expiry(s, ids) => $crate::testkit::one_time::purpose_and_expiry($crate::testkit::one_time::Target::with_users(s), ids),
+            newest_of_a_kind(s, ids) => $crate::testkit::one_time::newest_of_a_kind($crate::testkit::one_time::Target::with_users(s), ids),
+            conflicts_deletes_and_bad_input(s, ids) => $crate::testkit::one_time::conflicts_deletes_and_bad_input($crate::testkit::one_time::Target::with_users(s), ids),
+            concurrent_takes(s, ids) => $crate::testkit::one_time::concurrent_takes($crate::testkit::one_time::Target::with_users(s), ids),
+            concurrent_saves(s, ids) => $crate::testkit::one_time::concurrent_saves($crate::testkit::one_time::Target::with_users(s), ids),
+            unknown_user(s, ids) => $crate::testkit::one_time::unknown_user(s, ids),
+            deleted_user(s, ids) => $crate::testkit::one_time::deleted_user(s, ids),
         }
     };
     (channel, $then:ident $args:tt) => {
@@ -156,6 +172,30 @@ macro_rules! session_conformance_tests {
     };
 }
 
+/// One `#[tokio::test]` per check of the one-time token suite, over a
+/// store of users and their tokens (a type that is both an
+/// [`AuthStore`](crate::AuthStore) and a
+/// [`OneTimeTokenStore`](crate::OneTimeTokenStore)); used like
+/// [`store_conformance_tests!`].
+///
+/// ```
+/// mod memory {
+///     use auth_core::memory::MemoryStore;
+///
+///     auth_core::one_time_token_conformance_tests!(Some(MemoryStore::new()));
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! one_time_token_conformance_tests {
+    ($make:expr) => {
+        $crate::__testkit_checks!(
+            one_time_token,
+            __testkit_tests(one_time_token_checks, $make)
+        );
+    };
+}
+
 /// One `#[tokio::test]` per check of the [`AuthChannel`](crate::AuthChannel)
 /// suite; used like [`store_conformance_tests!`].
 ///
@@ -184,6 +224,12 @@ pub mod store_checks {
 /// function each.
 pub mod session_checks {
     crate::__testkit_checks!(session, __testkit_check_fns("session"));
+}
+
+/// The checks of [`one_time_token_conformance`](super::one_time_token_conformance),
+/// one function each.
+pub mod one_time_token_checks {
+    crate::__testkit_checks!(one_time_token, __testkit_check_fns("one-time token"));
 }
 
 /// The checks of [`channel_conformance`](super::channel_conformance), one

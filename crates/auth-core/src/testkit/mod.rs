@@ -8,6 +8,10 @@
 //! | store | [`AuthStore`](crate::AuthStore) | [`store_conformance_tests!`](crate::store_conformance_tests) | [`store_conformance`] | [`store_checks`] |
 //! | session | [`SessionBackend`](crate::SessionBackend) | [`session_conformance_tests!`](crate::session_conformance_tests) | [`session_conformance`] | [`session_checks`] |
 //! | channel | [`AuthChannel`](crate::AuthChannel) | [`channel_conformance_tests!`](crate::channel_conformance_tests) | [`channel_conformance`] | [`channel_checks`] |
+//! | one-time token | [`OneTimeTokenStore`](crate::OneTimeTokenStore), in a store of users ([`TokenStoreWithUsers`]) | [`one_time_token_conformance_tests!`](crate::one_time_token_conformance_tests) | [`one_time_token_conformance`] | [`one_time_token_checks`] |
+//!
+//! A token store that keeps no users runs the token checks that need none
+//! with [`standalone_token_conformance`].
 //!
 //! A check panics, naming itself, when the implementation breaks the
 //! contract. Every check writes under fresh random ids (a UUID per run), so
@@ -86,10 +90,11 @@ mod store_conflict;
 mod store_delete;
 mod store_input;
 mod store_invalid;
+mod store_unlink;
 
 pub use channel::channel_conformance;
-pub use checks::{channel_checks, session_checks, store_checks};
-pub use one_time::one_time_token_conformance;
+pub use checks::{channel_checks, one_time_token_checks, session_checks, store_checks};
+pub use one_time::{TokenStoreWithUsers, one_time_token_conformance, standalone_token_conformance};
 pub use session::session_conformance;
 pub use store::store_conformance;
 

@@ -40,8 +40,10 @@ pub(super) fn is_invalid(error: &StoreError) -> bool {
 /// conflicts on the user id or on a (provider, subject) writes nothing (no
 /// orphan user, credentials or links); partial user updates; claim changes
 /// (`Replace`, `Set`, `Remove`); `NotFound` for unknown users; password
-/// hashes; deleting a user with its credentials and links; idempotent links and link conflicts; `Invalid` for malformed
-/// input, with nothing written; exact comparison of ids and subjects; unicode
+/// hashes; deleting a user with its credentials and links; idempotent links
+/// and link conflicts; unlinking a user's own pair only (another user's pair
+/// is `false` and stays, a removed pair links to anyone, an unknown user is
+/// `NotFound`); `Invalid` for malformed input, with nothing written; exact comparison of ids and subjects; unicode
 /// and longest-valid values; extras JSON; 50 concurrent claim changes of
 /// different types to one user; 20 concurrent creates with one link.
 ///

@@ -168,6 +168,14 @@ impl AuthStore for Wrapped {
     async fn link_provider(&self, link: ProviderLink) -> Result<(), StoreError> {
         self.inner.link_provider(link).await
     }
+    async fn unlink_provider(
+        &self,
+        user_id: &str,
+        provider: &str,
+        subject: &str,
+    ) -> Result<bool, StoreError> {
+        self.inner.unlink_provider(user_id, provider, subject).await
+    }
     async fn password_hash(&self, user_id: &str) -> Result<Option<PasswordHash>, StoreError> {
         self.inner.password_hash(user_id).await
     }
