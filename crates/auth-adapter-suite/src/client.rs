@@ -64,10 +64,14 @@ pub async fn send(
             .await
             .expect("HTTP/1.1 handshake");
         tokio::spawn(connection);
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::HOST, addr.to_string());
+        let mut request = Request::builder().method(method).uri(path);
+        // The server's own address, unless the case sends a `Host` itself.
+        if !headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+        {
+            request = request.header(header::HOST, addr.to_string());
+        }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }

@@ -178,7 +178,7 @@ impl Served {
 /// One `#[tokio::test]` per case in [`cases`], for the adapter type given,
 /// in one module per subject (`forms::…`, `pages::…`, `live::…`, `local::…`,
 /// `tokens::…`, `hostile::…`, `hostile_sessions::…`, `hostile_tokens::…`,
-/// `limits::…`).
+/// `limits::…`, `account::…`).
 #[macro_export]
 macro_rules! adapter_suite {
     ($adapter:ty) => {
@@ -191,6 +191,7 @@ macro_rules! adapter_suite {
         $crate::hostile_sessions_cases!($adapter);
         $crate::hostile_tokens_cases!($adapter);
         $crate::limits_cases!($adapter);
+        $crate::account_cases!($adapter);
     };
     (@module $adapter:ty, $module:ident; $($case:ident),+ $(,)?) => {
         mod $module {

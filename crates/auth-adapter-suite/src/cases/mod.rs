@@ -3,6 +3,7 @@
 //! names its cases for [`adapter_suite!`](crate::adapter_suite), which turns
 //! each into a test.
 
+pub mod account;
 pub mod forms;
 pub mod hostile;
 pub mod hostile_sessions;

@@ -23,7 +23,9 @@ impl Outbox {
 
     /// A slot for one job, or `None` when every slot is taken.
     pub(crate) fn reserve(&self) -> Option<Slot> {
-        self.slots.clone().try_acquire_owned().ok().map(Slot)
+        self.slots.clone().try_acquire_owned()
+            .ok()
+            .map(|permit| Slot { _permit: permit })
     }
 
     /// Jobs running now.
@@ -35,7 +37,9 @@ impl Outbox {
 
 /// A reserved place in the [`Outbox`]; [`Slot::run`] spends it.
 #[derive(Debug)]
-pub(crate) struct Slot(OwnedSemaphorePermit);
+pub(crate) struct Slot {
+    _permit: OwnedSemaphorePermit,
+}
 
 impl Slot {
     /// Runs `job` in the background; the slot frees when it ends.
