@@ -47,7 +47,9 @@ pub enum ConfigError {
     DuplicatePage(String),
     /// The public base URL of the account flows is not an `http(s)` URL
     /// with a host and without query, fragment or credentials.
-    #[error("the public base URL must be http(s)://host[/path], without query, fragment or credentials")]
+    #[error(
+        "the public base URL must be http(s)://host[/path], without query, fragment or credentials"
+    )]
     BaseUrl,
     /// Account flows were configured without a local identity provider.
     #[error("account flows need the local identity provider (`with_local_idp`)")]

@@ -3,6 +3,7 @@
 //! buttons do. Each demo (`live-auth-demo` on axum, `live-auth-demo-actix` on
 //! actix-web) only routes its framework's requests to these.
 
+pub mod account_pages;
 pub mod actions;
 pub mod pages;
 pub mod settings;

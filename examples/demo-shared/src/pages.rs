@@ -36,13 +36,18 @@ pub fn layout(title: &str, principal: &Principal, body: &str) -> String {
 }
 
 /// The message a form page shows for `?error=<code>`.
-fn error_message(code: Option<&str>) -> String {
+pub(crate) fn error_message(code: Option<&str>) -> String {
     let text = match code {
         None => return String::new(),
         Some("missing") => "Email and password are required.",
         Some("exists") => "That email is already registered.",
         Some("invalid") => "Invalid email or password.",
         Some("throttled") => "Too many attempts. Wait a minute, then try again.",
+        Some("invalid_token") => {
+            "This link cannot be used: it was used already, has expired, or a newer one was sent."
+        }
+        Some("signed_out") => "Your session has ended. Please log in again.",
+        Some("unverified") => "Please confirm your email address first: a new link is on its way.",
         Some(_) => "Something went wrong. Please try again.",
     };
     format!("<p class=\"error\" role=\"alert\">{text}</p>")
@@ -84,8 +89,14 @@ pub fn register(principal: &Principal, error: Option<&str>) -> String {
 
 /// `GET /login_local`: after signing in, the visitor goes to `next` when
 /// it is a path on this site (a guarded page sends them here with it), else
-/// to `/live`.
-pub fn login(principal: &Principal, error: Option<&str>, next: Option<&str>) -> String {
+/// to `/live`. `done` is what a mailed link just did (`reset`, `verified`,
+/// `email`).
+pub fn login(
+    principal: &Principal,
+    error: Option<&str>,
+    next: Option<&str>,
+    done: Option<&str>,
+) -> String {
     let next = next
         .and_then(live_auth::auth_http::safe_path)
         .unwrap_or("/live");
@@ -99,11 +110,24 @@ pub fn login(principal: &Principal, error: Option<&str>, next: Option<&str>) -> 
   <label>Password <input type="password" name="password" required autocomplete="current-password"></label>
   <button type="submit">Log in</button>
 </form>
-<p>No account? <a href="/register">Register</a>.</p>"#,
-        error = error_message(error),
+<p><a href="/forgot-password">Forgot your password?</a> · No account? <a href="/register">Register</a>.</p>"#,
+        error = format!("{}{}", done_message(done), error_message(error)),
         next = escape_html(next),
     );
     layout("Log in", principal, &body)
+}
+
+/// What the login page says after a mailed link did its work.
+fn done_message(done: Option<&str>) -> String {
+    let text = match done {
+        Some("reset") => {
+            "Your password was reset and every session signed out. Log in with the new one."
+        }
+        Some("verified") => "Your email address is verified.",
+        Some("email") => "Your new email address is in use: log in with it.",
+        _ => return String::new(),
+    };
+    format!("<p class=\"notice\" role=\"status\">{text}</p>")
 }
 
 /// The "current claims" region.
@@ -212,7 +236,7 @@ pub fn profile(
   <h2>Active sessions</h2>
   <ul class="sessions">{rows}</ul>
 </section>
-<p><a href="/live">Back to the live page</a></p>"#,
+<p><a href="/account">Account settings</a> · <a href="/live">Back to the live page</a></p>"#,
         name = escape_html(principal.display_name().unwrap_or("—")),
         email = escape_html(email),
         id = escape_html(principal.user_id().unwrap_or("—")),

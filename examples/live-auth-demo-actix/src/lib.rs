@@ -9,6 +9,7 @@ use live_auth::actix::{
     Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders, into_actix,
     secure_headers,
 };
+use live_auth_demo_shared::account_pages::{self, PageQuery};
 use live_auth_demo_shared::{actions, pages};
 use serde::Deserialize;
 
@@ -18,6 +19,18 @@ pub use live_auth_demo_shared::{Settings, SettingsError, StartError, build, reda
 struct ErrorQuery {
     error: Option<String>,
     next: Option<String>,
+    done: Option<String>,
+}
+
+/// A `GET` route for one of the account pages anyone may open.
+fn account_page(
+    page: fn(&live_auth::auth_core::Principal, &PageQuery) -> String,
+) -> actix_web::Route {
+    web::get().to(
+        move |CurrentUser(user): CurrentUser, q: web::Query<PageQuery>| async move {
+            into_actix(actions::html(page(&user, &q)))
+        },
+    )
 }
 
 /// The demo's app: its pages and buttons around the adapter's routes,
@@ -57,7 +70,26 @@ pub fn app(
                         &user,
                         q.error.as_deref(),
                         q.next.as_deref(),
+                        q.done.as_deref(),
                     )))
+                },
+            ),
+        )
+        .route(
+            "/forgot-password",
+            account_page(account_pages::forgot_password),
+        )
+        .route(
+            "/reset-password",
+            account_page(account_pages::reset_password),
+        )
+        .route("/verify-email", account_page(account_pages::verify_email))
+        .route("/confirm-email", account_page(account_pages::confirm_email))
+        .route(
+            "/account",
+            web::get().to(
+                |RequireUser(user): RequireUser, q: web::Query<PageQuery>| async move {
+                    into_actix(actions::html(account_pages::account(&user, &q)))
                 },
             ),
         )

@@ -12,6 +12,7 @@ use live_auth::axum::{
     Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders,
     SecureHeadersLayer,
 };
+use live_auth_demo_shared::account_pages::{self, PageQuery};
 use live_auth_demo_shared::{actions, pages};
 use serde::Deserialize;
 
@@ -23,10 +24,22 @@ use live_auth::axum::axum;
 struct ErrorQuery {
     error: Option<String>,
     next: Option<String>,
+    done: Option<String>,
 }
 
 fn axum_response(response: live_auth::axum::auth_http::Response) -> Response {
     response.map(Body::from)
+}
+
+/// A `GET` route for one of the account pages anyone may open.
+fn account_page(
+    page: fn(&live_auth::auth_core::Principal, &PageQuery) -> String,
+) -> axum::routing::MethodRouter {
+    get(
+        move |CurrentUser(user): CurrentUser, Query(q): Query<PageQuery>| async move {
+            axum_response(actions::html(page(&user, &q)))
+        },
+    )
 }
 
 /// The demo's routes around the adapter's, behind the auth layer (which
@@ -56,7 +69,26 @@ pub fn router(auth: &LiveAuth) -> Router {
                         &user,
                         q.error.as_deref(),
                         q.next.as_deref(),
+                        q.done.as_deref(),
                     )))
+                },
+            ),
+        )
+        .route(
+            "/forgot-password",
+            account_page(account_pages::forgot_password),
+        )
+        .route(
+            "/reset-password",
+            account_page(account_pages::reset_password),
+        )
+        .route("/verify-email", account_page(account_pages::verify_email))
+        .route("/confirm-email", account_page(account_pages::confirm_email))
+        .route(
+            "/account",
+            get(
+                |RequireUser(user): RequireUser, Query(q): Query<PageQuery>| async move {
+                    axum_response(actions::html(account_pages::account(&user, &q)))
                 },
             ),
         )

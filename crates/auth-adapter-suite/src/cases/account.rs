@@ -113,7 +113,10 @@ pub async fn a_mailed_link_verifies_the_address_and_open_tabs_see_it<A: Adapter>
     let mut tab = signed_in_socket(&room.served, &cookie).await;
     let mail = room.mail(ADA_EMAIL, 1).await;
     assert_eq!(mail.from, "accounts@example.com");
-    assert!(mail.raw.contains("Subject: Confirm your email address (Suite)"));
+    assert!(
+        mail.raw
+            .contains("Subject: Confirm your email address (Suite)")
+    );
     assert!(mail.html.as_deref().is_some_and(|h| h.contains("href=")));
     let token = token_in(&mail, "/verify-email");
 
@@ -146,7 +149,8 @@ pub async fn a_reset_answers_alike_ends_every_session_and_works_once<A: Adapter>
             ("next", "/forgot-password?sent=1"),
             ("error_next", "/forgot-password"),
         ];
-        room.post("/auth/local/forgot-password", &fields, None).await
+        room.post("/auth/local/forgot-password", &fields, None)
+            .await
     };
     let known = ask(ADA_EMAIL).await;
     let unknown = ask("nobody@example.com").await;
@@ -349,7 +353,11 @@ pub async fn header_injection_through_names_and_addresses_sends_nothing<A: Adapt
         assert_error(&answer, "invalid");
     }
     settle().await;
-    assert!(room.smtp.received().is_empty(), "{:?}", room.smtp.received());
+    assert!(
+        room.smtp.received().is_empty(),
+        "{:?}",
+        room.smtp.received()
+    );
 }
 
 /// Changing the password needs the current one, ends the user's other
@@ -362,12 +370,18 @@ pub async fn changing_the_password_ends_the_other_sessions<A: Adapter>() {
     let mut other_tab = signed_in_socket(&room.served, &other).await;
     room.mail(ADA_EMAIL, 1).await;
 
-    let wrong = [("current_password", "not my password"), ("password", NEW_PASSWORD)];
+    let wrong = [
+        ("current_password", "not my password"),
+        ("password", NEW_PASSWORD),
+    ];
     let refused = room
         .post("/auth/local/change-password", &wrong, Some(&mine))
         .await;
     assert_error(&refused, "invalid");
-    let anonymous = [("current_password", ADA_PASSWORD), ("password", NEW_PASSWORD)];
+    let anonymous = [
+        ("current_password", ADA_PASSWORD),
+        ("password", NEW_PASSWORD),
+    ];
     assert_error(
         &room
             .post("/auth/local/change-password", &anonymous, None)
@@ -395,7 +409,10 @@ pub async fn changing_the_password_ends_the_other_sessions<A: Adapter>() {
     let notice = room.mail(ADA_EMAIL, 2).await;
     assert!(notice.raw.contains("Subject: Your password was changed"));
     assert_error(&room.login(ADA_EMAIL, ADA_PASSWORD).await, "invalid");
-    assert_eq!(room.login(ADA_EMAIL, NEW_PASSWORD).await.location(), "/live");
+    assert_eq!(
+        room.login(ADA_EMAIL, NEW_PASSWORD).await.location(),
+        "/live"
+    );
 }
 
 /// Changing the email mails a link to the new address and a notice to the
@@ -425,16 +442,18 @@ pub async fn changing_the_email_confirms_the_new_address<A: Adapter>() {
                 .await
         }
     };
-    let taken = change("bob@example.com").await;
-    let free = change("ada@new.example").await;
-    assert_eq!(taken.location(), "/account?sent=1", "{taken:?}");
+    let to_bob = change("bob@example.com").await;
+    let to_free = change("ada@new.example").await;
+    assert_eq!(to_bob.location(), "/account?sent=1", "{to_bob:?}");
     assert_eq!(
-        (taken.status, taken.location()),
-        (free.status, free.location())
+        (to_bob.status, to_bob.location()),
+        (to_free.status, to_free.location())
     );
     let notice_to_bob = room.mail("bob@example.com", 2).await;
     assert!(
-        notice_to_bob.link(&format!("{BASE}/confirm-email")).is_none(),
+        notice_to_bob
+            .link(&format!("{BASE}/confirm-email"))
+            .is_none(),
         "a taken address got a link"
     );
     let link_mail = room.mail("ada@new.example", 1).await;
@@ -443,7 +462,9 @@ pub async fn changing_the_email_confirms_the_new_address<A: Adapter>() {
     assert!(
         old_notices
             .iter()
-            .filter(|m| m.raw.contains("Subject: Your email address is being changed"))
+            .filter(|m| m
+                .raw
+                .contains("Subject: Your email address is being changed"))
             .count()
             == 2
     );
@@ -469,7 +490,12 @@ pub async fn changing_the_email_confirms_the_new_address<A: Adapter>() {
         .expect("store works")
         .expect("the new address signs in");
     assert_eq!(moved.email.as_deref(), Some("ada@new.example"));
-    assert!(moved.claims.iter().any(|c| c.kind == "email_verified" && c.value == "true"));
+    assert!(
+        moved
+            .claims
+            .iter()
+            .any(|c| c.kind == "email_verified" && c.value == "true")
+    );
     assert!(
         store
             .find_by_provider("local", ADA_EMAIL)
@@ -510,17 +536,32 @@ pub async fn deleting_the_account_removes_everything<A: Adapter>() {
             .await,
         "invalid",
     );
-    assert!(store.get_user(&user.user_id).await.expect("works").is_some());
+    assert!(
+        store
+            .get_user(&user.user_id)
+            .await
+            .expect("works")
+            .is_some()
+    );
 
     let fields = [("current_password", ADA_PASSWORD), ("next", "/goodbye")];
     let answer = room
         .post("/auth/local/delete-account", &fields, Some(&cookie))
         .await;
     assert_eq!(answer.location(), "/goodbye", "{answer:?}");
-    assert!(answer.header("set-cookie").contains("Max-Age=0"), "{answer:?}");
+    assert!(
+        answer.header("set-cookie").contains("Max-Age=0"),
+        "{answer:?}"
+    );
     let frame = next_frame(&mut tab).await;
     assert_eq!(frame["type"], "navigate", "{frame}");
-    assert!(store.get_user(&user.user_id).await.expect("works").is_none());
+    assert!(
+        store
+            .get_user(&user.user_id)
+            .await
+            .expect("works")
+            .is_none()
+    );
     assert!(room.tokens.is_empty());
     assert_eq!(whoami(&room.served, &cookie).await, "anonymous");
     assert_error(&room.login(ADA_EMAIL, ADA_PASSWORD).await, "invalid");
@@ -561,7 +602,10 @@ pub async fn registration_that_reveals_nothing_answers_alike<A: Adapter>() {
     let fields = [("token", relink.as_str())];
     let verified = room.post("/auth/local/verify-email", &fields, None).await;
     assert_eq!(verified.location(), "/", "{verified:?}");
-    assert_eq!(room.login(ADA_EMAIL, ADA_PASSWORD).await.location(), "/live");
+    assert_eq!(
+        room.login(ADA_EMAIL, ADA_PASSWORD).await.location(),
+        "/live"
+    );
 }
 
 /// Mail requests are throttled per address, and a full outbox (a mail
@@ -602,13 +646,9 @@ pub async fn mail_requests_are_throttled_and_the_outbox_bounded<A: Adapter>() {
     .with_timeout(Duration::from_secs(5))
     .build()
     .expect("valid settings");
-    let flows = AccountFlows::new(
-        Arc::new(mailer),
-        Arc::new(MemoryTokenStore::new()),
-        BASE,
-    )
-    .expect("valid")
-    .with_max_pending_mail(1);
+    let flows = AccountFlows::new(Arc::new(mailer), Arc::new(MemoryTokenStore::new()), BASE)
+        .expect("valid")
+        .with_max_pending_mail(1);
     let auth = live_auth_with(|builder| builder.with_account_flows(flows)).expect("valid");
     let stuck = Served::serve::<A>(auth);
     register_ada(&stuck).await; // its verification mail now holds the slot

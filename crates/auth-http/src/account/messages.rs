@@ -1,6 +1,8 @@
 //! The messages the account flows send: a plain-text body and the same in
 //! HTML, each naming the app and carrying at most one link.
 
+use std::fmt::Write as _;
+
 use auth_core::Email;
 
 use crate::live::escape_html;
@@ -35,19 +37,20 @@ impl Message<'_> {
             escape_html(&subject)
         );
         for line in &lines {
-            html.push_str(&format!("<p>{}</p>", escape_html(line)));
+            let _ = write!(html, "<p>{}</p>", escape_html(line));
         }
         if let Some((label, link)) = action {
-            text.push_str(&format!("\n{label}:\n{link}\n"));
-            html.push_str(&format!(
+            let _ = write!(text, "\n{label}:\n{link}\n");
+            let _ = write!(
+                html,
                 "<p><a href=\"{}\">{}</a></p><p>{}</p>",
                 escape_html(link),
                 escape_html(label),
                 escape_html(link)
-            ));
+            );
         }
-        text.push_str(&format!("\n-- {app}\n"));
-        html.push_str(&format!("<p>&mdash; {}</p></body></html>", escape_html(app)));
+        let _ = write!(text, "\n-- {app}\n");
+        let _ = write!(html, "<p>&mdash; {}</p></body></html>", escape_html(app));
         Email::new(to, subject, text).with_html(html)
     }
 

@@ -165,9 +165,8 @@ impl AccountFlows {
 
     /// The app's "forgot password" page, which notices point to.
     pub fn with_forgot_password_page(mut self, path: &str) -> Result<Self, ConfigError> {
-        self.forgot_page = safe_path(path)
-            .ok_or(ConfigError::Path("forgot-password page"))?
-            .to_owned();
+        let path = safe_path(path).ok_or(ConfigError::Path("forgot-password page"))?;
+        path.clone_into(&mut self.forgot_page);
         Ok(self)
     }
 
@@ -297,7 +296,12 @@ mod tests {
                 .with_page(TokenPurpose::VerifyEmail, "//evil.example")
                 .is_err()
         );
-        assert!(flows.clone().with_forgot_password_page("https://x").is_err());
+        assert!(
+            flows
+                .clone()
+                .with_forgot_password_page("https://x")
+                .is_err()
+        );
         let named = flows.with_app_name("Line\r\nBcc: x@evil.example");
         assert!(!named.app_name.contains('\n'));
         assert!(!named.app_name.contains('\r'));

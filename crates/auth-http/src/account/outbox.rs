@@ -23,7 +23,9 @@ impl Outbox {
 
     /// A slot for one job, or `None` when every slot is taken.
     pub(crate) fn reserve(&self) -> Option<Slot> {
-        self.slots.clone().try_acquire_owned()
+        self.slots
+            .clone()
+            .try_acquire_owned()
             .ok()
             .map(|permit| Slot { _permit: permit })
     }

@@ -80,7 +80,15 @@ async fn send_verification(flows: &AccountFlows, user: &UserRecord) {
         return;
     };
     let purpose = TokenPurpose::VerifyEmail;
-    match issue(flows, purpose, &user.user_id, email_binding(Some(email)), None).await {
+    match issue(
+        flows,
+        purpose,
+        &user.user_id,
+        email_binding(Some(email)),
+        None,
+    )
+    .await
+    {
         Ok(link) => {
             let hours = flows.lifetime(purpose).as_secs() / 3600;
             send(flows, email, Message::VerifyEmail { link: &link, hours }).await;
@@ -172,8 +180,12 @@ impl LiveAuth {
         let Some(token) = form.get("token").and_then(OneTimeToken::parse) else {
             return Err(invalid());
         };
-        let taken = lifecycle.flows.tokens.take_token(&token.hash(), purpose).await;
-        let record = match taken {
+        let record = match lifecycle
+            .flows
+            .tokens
+            .take_token(&token.hash(), purpose)
+            .await
+        {
             Ok(Some(record)) => record,
             Ok(None) => return Err(invalid()),
             Err(error) => {
@@ -225,7 +237,12 @@ impl LiveAuth {
                         Ok(ThrottleDecision::Allowed { .. })
                     ) {
                         let forgot = flows.forgot_link();
-                        send(flows, &email, Message::AlreadyRegistered { forgot: &forgot }).await;
+                        send(
+                            flows,
+                            &email,
+                            Message::AlreadyRegistered { forgot: &forgot },
+                        )
+                        .await;
                     }
                 }
                 Err(error) => tracing::error!(%error, "finishing a registration failed"),
@@ -389,7 +406,15 @@ impl LiveAuth {
             match issued {
                 Ok(link) => {
                     let minutes = flows.lifetime(purpose).as_secs() / 60;
-                    send(flows, &email, Message::ResetPassword { link: &link, minutes }).await;
+                    send(
+                        flows,
+                        &email,
+                        Message::ResetPassword {
+                            link: &link,
+                            minutes,
+                        },
+                    )
+                    .await;
                 }
                 Err(error) => tracing::error!(%error, "storing a reset token failed"),
             }
@@ -437,7 +462,12 @@ impl LiveAuth {
         if let Err(error) = idp.reset_password(&user.user_id, password).await {
             if matches!(error, LocalIdpError::Busy { .. }) {
                 // Nothing changed: the link stays good for a retry.
-                if let Err(error) = lifecycle.flows.tokens.save_token(&token.hash(), &record).await {
+                if let Err(error) = lifecycle
+                    .flows
+                    .tokens
+                    .save_token(&token.hash(), &record)
+                    .await
+                {
                     tracing::warn!(%error, "restoring a reset token failed");
                 }
             }
@@ -552,7 +582,9 @@ impl LiveAuth {
                             send(flows, &new, Message::ConfirmNewEmail { link: &link, hours })
                                 .await;
                         }
-                        Err(error) => tracing::error!(%error, "storing an email-change token failed"),
+                        Err(error) => {
+                            tracing::error!(%error, "storing an email-change token failed")
+                        }
                     }
                 }
                 Err(error) => {
@@ -650,7 +682,11 @@ impl LiveAuth {
             return self.fail(&request.headers, &form, ErrorCode::Unknown);
         }
         if let Some(lifecycle) = self.lifecycle()
-            && let Err(error) = lifecycle.flows.tokens.delete_tokens_of(&user.user_id, None).await
+            && let Err(error) = lifecycle
+                .flows
+                .tokens
+                .delete_tokens_of(&user.user_id, None)
+                .await
         {
             tracing::warn!(%error, "deleting a deleted user's tokens failed");
         }

@@ -274,7 +274,12 @@ impl LiveAuth {
     /// The answer to a provider failure on a form route: 503 with
     /// `Retry-After` at once when the hashing queue is full (a redirect
     /// carries no `Retry-After`), else [`Self::fail`] with its code.
-    pub(super) fn failed(&self, headers: &HeaderMap, form: &Form, error: &LocalIdpError) -> Response {
+    pub(super) fn failed(
+        &self,
+        headers: &HeaderMap,
+        form: &Form,
+        error: &LocalIdpError,
+    ) -> Response {
         match error {
             LocalIdpError::Busy { retry_after } => busy(*retry_after),
             other => self.fail(headers, form, other.into()),
