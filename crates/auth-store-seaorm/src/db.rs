@@ -130,8 +130,8 @@ impl Db {
             .copied()
     }
 
-    /// Creates (or checks) the user tables once per process (a failed
-    /// attempt is tried again on the next call).
+    /// Creates (or checks) the user tables and the token table once per
+    /// process (a failed attempt is tried again on the next call).
     pub(crate) async fn ensure_store_schema(&self) -> Result<(), Error> {
         if self.schema == Schema::Skip {
             return Ok(());
@@ -142,7 +142,9 @@ impl Db {
                     return schema::verify(&self.conn, &schema::store_columns(&self.tables)).await;
                 }
                 let flavor = self.flavor().await?;
-                schema::create(&self.conn, &schema::store_tables(flavor, &self.tables)).await
+                let mut statements = schema::store_tables(flavor, &self.tables);
+                statements.extend(schema::token_tables(flavor, &self.tables));
+                schema::create(&self.conn, &statements).await
             })
             .await
             .copied()

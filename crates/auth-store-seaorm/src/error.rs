@@ -52,7 +52,8 @@ pub enum Error {
     #[error("invalid name for the {table} table: {reason}")]
     InvalidTableName {
         /// Which table: `users`, `credentials`, `provider links`,
-        /// `sessions` or `user stamps`.
+        /// `sessions`, `user stamps` or `one-time tokens` (or `indexes`
+        /// when two derived index names collide).
         table: &'static str,
         /// What is wrong with the name.
         reason: &'static str,

@@ -1,14 +1,15 @@
-//! Users, credentials, provider links and sessions of the live-auth stack in
-//! SQL, through SeaORM: SQLite (the default), PostgreSQL and MySQL/MariaDB.
+//! Users, credentials, provider links, one-time tokens and sessions of the
+//! live-auth stack in SQL, through SeaORM: SQLite (the default), PostgreSQL
+//! and MySQL/MariaDB.
 //!
 //! | piece | what it is |
 //! |---|---|
-//! | [`SeaOrmAuthStore`] | the [`AuthStore`](auth_core::AuthStore): the three tables of the Python original |
+//! | [`SeaOrmAuthStore`] | the [`AuthStore`](auth_core::AuthStore): the three tables of the Python original; and the [`OneTimeTokenStore`](auth_core::OneTimeTokenStore) of their users, in a fourth |
 //! | [`SeaOrmSessionBackend`] | a [`SessionBackend`](auth_core::SessionBackend): sessions that survive restarts |
 //! | [`TableNames`], [`Schema`] | other table names; create, only check, or trust the tables |
 //! | [`SeaOrmAuthStoreBuilder`], [`SeaOrmSessionBackendBuilder`] | a store or backend with those settings |
 //! | [`migration::Migrator`] | the same schema as SeaORM migrations (feature `migration`) |
-//! | [`entity`] | SeaORM entities of the five tables |
+//! | [`entity`] | SeaORM entities of the six tables |
 //! | [`connect_options`] | the pool settings `connect` uses, to tune for `connect_with` |
 //! | [`Error`] | what connecting and schema creation can fail with |
 //!
@@ -30,7 +31,7 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let store = SeaOrmAuthStore::builder("sqlite::memory:")
-//!     .with_tables(TableNames::prefixed("myapp_")?) // myapp_users ... myapp_user_stamps
+//!     .with_tables(TableNames::prefixed("myapp_")?) // myapp_users ... myapp_one_time_tokens
 //!     .with_schema(Schema::Verify) // create nothing, check the tables exist
 //!     .build()
 //!     .await?;
@@ -90,7 +91,8 @@ pub use builder::{DatabaseSource, SeaOrmAuthStoreBuilder, SeaOrmSessionBackendBu
 pub use db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, connect_options};
 pub use error::Error;
 pub use schema::{
-    CREDENTIALS_TABLE, PROVIDER_LINKS_TABLE, SESSIONS_TABLE, USER_STAMPS_TABLE, USERS_TABLE,
+    CREDENTIALS_TABLE, ONE_TIME_TOKENS_TABLE, PROVIDER_LINKS_TABLE, SESSIONS_TABLE,
+    USER_STAMPS_TABLE, USERS_TABLE,
 };
 pub use session::{DEFAULT_PURGE_EVERY, SeaOrmSessionBackend};
 pub use store::{MAX_EMAIL_LEN, SeaOrmAuthStore};

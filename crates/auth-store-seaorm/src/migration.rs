@@ -10,7 +10,7 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let db = Database::connect("sqlite::memory:").await?;
 //! Migrator::up(&db, None).await?;
-//! assert_eq!(Migrator::get_applied_migrations(&db).await?.len(), 2);
+//! assert_eq!(Migrator::get_applied_migrations(&db).await?.len(), 3);
 //! # Ok(()) }
 //! ```
 //!
@@ -50,7 +50,7 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let db = Database::connect("sqlite::memory:").await?;
 //! AppMigrator::up(&db, None).await?;
-//! assert_eq!(AppMigrator::get_applied_migrations(&db).await?.len(), 3);
+//! assert_eq!(AppMigrator::get_applied_migrations(&db).await?.len(), 4);
 //! # Ok(()) }
 //! ```
 //!
@@ -59,7 +59,9 @@
 //! The migrations create exactly what the store creates on first use
 //! (`CREATE TABLE IF NOT EXISTS`), so a database that the store already
 //! created migrates without error, and the store never alters a migrated
-//! one.
+//! one. A database migrated before the one-time token table existed gets it
+//! from the third migration on the next `Migrator::up`; until then a store
+//! on [`Schema::Verify`](crate::Schema::Verify) names it as missing.
 
 use sea_orm_migration::async_trait::async_trait;
 use sea_orm_migration::sea_orm::DbErr;
@@ -78,7 +80,11 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateUserTables), Box::new(CreateSessionTables)]
+        vec![
+            Box::new(CreateUserTables),
+            Box::new(CreateSessionTables),
+            Box::new(CreateOneTimeTokens),
+        ]
     }
 }
 
@@ -117,12 +123,14 @@ impl Migrator {
         vec![
             Box::new(UserTables(tables.clone())),
             Box::new(SessionTables(tables.clone())),
+            Box::new(TokenTables(tables.clone())),
         ]
     }
 }
 
 const USER_TABLES: &str = "m20261123_000001_auth_store_user_tables";
 const SESSION_TABLES: &str = "m20261123_000002_auth_store_session_tables";
+const TOKEN_TABLES: &str = "m20261123_000003_auth_store_one_time_tokens";
 
 /// `pywire_auth_users`, `pywire_auth_credentials` and
 /// `pywire_auth_provider_links`, with their indexes.
@@ -164,6 +172,28 @@ impl MigrationTrait for CreateSessionTables {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         SessionTables(TableNames::default()).down(manager).await
+    }
+}
+
+/// `pywire_auth_one_time_tokens`, with its index and its foreign key to
+/// `pywire_auth_users` (so it comes after [`CreateUserTables`]).
+#[derive(Debug)]
+pub struct CreateOneTimeTokens;
+
+impl MigrationName for CreateOneTimeTokens {
+    fn name(&self) -> &'static str {
+        TOKEN_TABLES
+    }
+}
+
+#[async_trait]
+impl MigrationTrait for CreateOneTimeTokens {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        TokenTables(TableNames::default()).up(manager).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        TokenTables(TableNames::default()).down(manager).await
     }
 }
 
@@ -214,6 +244,28 @@ impl MigrationTrait for SessionTables {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let names = [self.0.sessions(), self.0.user_stamps()];
         run(manager, &schema::drop_tables(&names)).await
+    }
+}
+
+/// [`CreateOneTimeTokens`] for any names.
+#[derive(Debug)]
+struct TokenTables(TableNames);
+
+impl MigrationName for TokenTables {
+    fn name(&self) -> &'static str {
+        TOKEN_TABLES
+    }
+}
+
+#[async_trait]
+impl MigrationTrait for TokenTables {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let flavor = schema::flavor(manager.get_connection()).await?;
+        run(manager, &schema::token_tables(flavor, &self.0)).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(manager, &schema::drop_tables(&[self.0.one_time_tokens()])).await
     }
 }
 

@@ -1,5 +1,5 @@
-//! The schema: the three tables of the Python original plus the two session
-//! tables, as idempotent DDL per database, shared by the automatic creation
+//! The schema: the three tables of the Python original, the one-time token
+//! table and the two session tables, as idempotent DDL per database, shared by the automatic creation
 //! on first use and by the exported migrations, and the check that
 //! [`Schema::Verify`](crate::Schema::Verify) runs instead.
 
@@ -23,6 +23,9 @@ pub const SESSIONS_TABLE: &str = "auth_sessions";
 /// The default name of the per-user change stamp table of the SQL session
 /// backend.
 pub const USER_STAMPS_TABLE: &str = "auth_user_stamps";
+/// The default name of the one-time token table: at most one row per user
+/// and purpose, deleted with its user.
+pub const ONE_TIME_TOKENS_TABLE: &str = "pywire_auth_one_time_tokens";
 
 /// The server behind a connection: the DDL differs between MySQL and
 /// MariaDB (collation names).
@@ -125,12 +128,13 @@ fn types(flavor: Flavor) -> Types {
     }
 }
 
-/// One `CREATE TABLE IF NOT EXISTS` with its secondary indexes.
-/// Index names are derived from the table name (see [`TableNames::index`]).
+/// One `CREATE TABLE IF NOT EXISTS` with its secondary indexes, each on a
+/// column or a list of columns (`"user_id, purpose"`). Index names are
+/// derived from the table name and the columns (see [`TableNames::index`]).
 fn table(t: &Types, name: &str, columns: &[String], indexed_columns: &[&str]) -> Vec<String> {
     let indexes: Vec<(String, &str)> = indexed_columns
         .iter()
-        .map(|column| (TableNames::index(name, column), *column))
+        .map(|column| (TableNames::index(name, &column.replace(", ", "_")), *column))
         .collect();
     let mut body = columns.join(", ");
     if t.inline_index {
@@ -193,6 +197,39 @@ pub(crate) fn store_tables(flavor: Flavor, names: &TableNames) -> Vec<String> {
     out
 }
 
+/// The DDL of the one-time token table. It refers to the users table, so
+/// it runs after [`store_tables`]: `user_id` has the users' id type (and,
+/// on MySQL and MariaDB, the same binary collation) and a foreign key that
+/// deletes a user's tokens with the user.
+pub(crate) fn token_tables(flavor: Flavor, names: &TableNames) -> Vec<String> {
+    let t = types(flavor);
+    let varchar = |size: u32| {
+        if flavor == Flavor::Sqlite {
+            "TEXT".to_owned()
+        } else {
+            format!("VARCHAR({size})")
+        }
+    };
+    table(
+        &t,
+        names.one_time_tokens(),
+        &[
+            format!("token_hash {} NOT NULL PRIMARY KEY", varchar(64)),
+            format!("purpose {} NOT NULL", varchar(32)),
+            format!("user_id {} NOT NULL", t.key),
+            format!("binding {} NOT NULL", varchar(255)),
+            format!("data {}", varchar(255)),
+            "expires_at BIGINT NOT NULL".to_owned(),
+            "created_at BIGINT NOT NULL".to_owned(),
+            format!(
+                "FOREIGN KEY (user_id) REFERENCES {} (user_id) ON DELETE CASCADE",
+                names.users()
+            ),
+        ],
+        &["user_id, purpose"],
+    )
+}
+
 /// The DDL of the two session tables.
 pub(crate) fn session_tables(flavor: Flavor, names: &TableNames) -> Vec<String> {
     let t = types(flavor);
@@ -235,12 +272,17 @@ pub(crate) fn drop_tables(names: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// The user tables with the columns the store reads and writes.
-pub(crate) fn store_columns(names: &TableNames) -> [(&str, &'static str); 3] {
+/// The user tables and the token table with the columns the store reads
+/// and writes.
+pub(crate) fn store_columns(names: &TableNames) -> [(&str, &'static str); 4] {
     [
         (names.users(), "user_id, email, name, claims, extras"),
         (names.credentials(), "user_id, pw_hash"),
         (names.provider_links(), "provider, subject, user_id, claims"),
+        (
+            names.one_time_tokens(),
+            "token_hash, purpose, user_id, binding, data, expires_at, created_at",
+        ),
     ]
 }
 
@@ -325,6 +367,34 @@ mod tests {
     }
 
     #[test]
+    fn the_token_table_refers_to_the_users_and_indexes_user_and_purpose() {
+        let names = TableNames::default();
+        let sqlite = token_tables(Flavor::Sqlite, &names);
+        assert_eq!(sqlite.len(), 2);
+        assert!(sqlite[0].contains("token_hash TEXT NOT NULL PRIMARY KEY"));
+        assert!(sqlite[0].contains(
+            "FOREIGN KEY (user_id) REFERENCES pywire_auth_users (user_id) ON DELETE CASCADE"
+        ));
+        assert_eq!(
+            sqlite[1],
+            "CREATE INDEX IF NOT EXISTS ix_pywire_auth_one_time_tokens_user_id_purpose \
+             ON pywire_auth_one_time_tokens (user_id, purpose)"
+        );
+        let maria = token_tables(Flavor::MariaDb, &names);
+        assert_eq!(maria.len(), 1);
+        for part in [
+            "token_hash VARCHAR(64) NOT NULL PRIMARY KEY",
+            "user_id VARCHAR(255) NOT NULL",
+            "binding VARCHAR(255) NOT NULL",
+            "data VARCHAR(255),",
+            "INDEX ix_pywire_auth_one_time_tokens_user_id_purpose (user_id, purpose)",
+        ] {
+            assert!(maria[0].contains(part), "{part}: {}", maria[0]);
+        }
+        assert!(maria[0].ends_with("COLLATE=utf8mb4_nopad_bin"));
+    }
+
+    #[test]
     fn every_statement_is_idempotent() {
         for flavor in [
             Flavor::Sqlite,
@@ -336,6 +406,7 @@ mod tests {
             let names = TableNames::default();
             for sql in store_tables(flavor, &names)
                 .iter()
+                .chain(&token_tables(flavor, &names))
                 .chain(&session_tables(flavor, &names))
             {
                 assert!(sql.contains("IF NOT EXISTS"), "{sql}");
@@ -349,6 +420,7 @@ mod tests {
         for flavor in [Flavor::Sqlite, Flavor::Postgres, Flavor::MariaDb] {
             let ddl = store_tables(flavor, &names)
                 .into_iter()
+                .chain(token_tables(flavor, &names))
                 .chain(session_tables(flavor, &names))
                 .collect::<Vec<_>>()
                 .join("\n");
@@ -360,6 +432,9 @@ mod tests {
                 "EXISTS app_provider_links (",
                 "EXISTS app_sessions (",
                 "EXISTS app_user_stamps (",
+                "EXISTS app_one_time_tokens (",
+                "REFERENCES app_users (user_id) ON DELETE CASCADE",
+                "ix_app_one_time_tokens_user_id_purpose",
                 "ix_app_users_email",
                 "ix_app_provider_links_user_id",
                 "ix_app_sessions_user_id",

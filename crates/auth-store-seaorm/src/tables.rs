@@ -1,39 +1,42 @@
-//! [`TableNames`]: what the five tables are called, checked once so that the
+//! [`TableNames`]: what the six tables are called, checked once so that the
 //! names can be written into SQL as they are, and [`Schema`]: whether the
 //! store creates them, only checks them, or trusts that they exist.
 
 use crate::error::Error;
 use crate::schema::{
-    CREDENTIALS_TABLE, PROVIDER_LINKS_TABLE, SESSIONS_TABLE, USER_STAMPS_TABLE, USERS_TABLE,
+    CREDENTIALS_TABLE, ONE_TIME_TOKENS_TABLE, PROVIDER_LINKS_TABLE, SESSIONS_TABLE,
+    USER_STAMPS_TABLE, USERS_TABLE,
 };
 
 /// Longest table name accepted, in bytes: PostgreSQL's identifier limit
 /// (it silently cuts longer names; MySQL and MariaDB allow 64).
 pub const MAX_TABLE_NAME_LEN: usize = 63;
 
-/// The names of the five tables, valid by construction.
+/// The names of the six tables, valid by construction.
 ///
 /// The default is the Python original's names for the user tables
 /// (`pywire_auth_users`, `pywire_auth_credentials`,
-/// `pywire_auth_provider_links`) and `auth_sessions`, `auth_user_stamps`
-/// for the session tables, so a database the original wrote opens as it
-/// is. [`prefixed`](Self::prefixed) puts another prefix before the five
-/// short names; [`builder`](Self::builder) sets names one by one.
+/// `pywire_auth_provider_links`), `pywire_auth_one_time_tokens` for the
+/// one-time tokens, and `auth_sessions`, `auth_user_stamps` for the session
+/// tables, so a database the original wrote opens as it is.
+/// [`prefixed`](Self::prefixed) puts another prefix before the six short
+/// names; [`builder`](Self::builder) sets names one by one.
 ///
 /// Table names are written into SQL statements as they are (SQL has no
 /// placeholders for identifiers), so every name is checked here, and a
-/// `TableNames` exists only once all five passed:
+/// `TableNames` exists only once all six passed:
 ///
 /// - 1 to [`MAX_TABLE_NAME_LEN`] bytes of ASCII letters, digits and `_`,
 ///   not starting with a digit (no quotes, spaces, semicolons or anything
 ///   else SQL could read as more than a name);
-/// - all five distinct, ignoring ASCII case (PostgreSQL folds unquoted
+/// - all six distinct, ignoring ASCII case (PostgreSQL folds unquoted
 ///   names to lower case, so `Users` and `users` are one table there).
 ///
 /// Index names follow the table names (`ix_<users>_email`,
 /// `ix_<provider links>_user_id`, `ix_<sessions>_user_id`,
-/// `ix_<sessions>_expires_at`); one that would exceed the identifier limit
-/// is cut and ends in a hash of its full name instead.
+/// `ix_<sessions>_expires_at`, `ix_<one-time tokens>_user_id_purpose`); one
+/// that would exceed the identifier limit is cut and ends in a hash of its
+/// full name instead.
 ///
 /// ```
 /// use auth_store_seaorm::TableNames;
@@ -56,6 +59,7 @@ pub struct TableNames {
     provider_links: String,
     sessions: String,
     user_stamps: String,
+    one_time_tokens: String,
 }
 
 impl Default for TableNames {
@@ -66,12 +70,13 @@ impl Default for TableNames {
             provider_links: PROVIDER_LINKS_TABLE.to_owned(),
             sessions: SESSIONS_TABLE.to_owned(),
             user_stamps: USER_STAMPS_TABLE.to_owned(),
+            one_time_tokens: ONE_TIME_TOKENS_TABLE.to_owned(),
         }
     }
 }
 
 impl TableNames {
-    /// All five names given; [`Error::InvalidTableName`] or
+    /// All six names given; [`Error::InvalidTableName`] or
     /// [`Error::DuplicateTableName`] if one is refused.
     pub fn new(
         users: &str,
@@ -79,6 +84,7 @@ impl TableNames {
         provider_links: &str,
         sessions: &str,
         user_stamps: &str,
+        one_time_tokens: &str,
     ) -> Result<Self, Error> {
         Self::builder()
             .with_users(users)
@@ -86,12 +92,13 @@ impl TableNames {
             .with_provider_links(provider_links)
             .with_sessions(sessions)
             .with_user_stamps(user_stamps)
+            .with_one_time_tokens(one_time_tokens)
             .build()
     }
 
     /// `prefix` followed by `users`, `credentials`, `provider_links`,
-    /// `sessions` and `user_stamps`: `prefixed("myapp_")` names
-    /// `myapp_users` ... `myapp_user_stamps`.
+    /// `sessions`, `user_stamps` and `one_time_tokens`:
+    /// `prefixed("myapp_")` names `myapp_users` ... `myapp_one_time_tokens`.
     pub fn prefixed(prefix: &str) -> Result<Self, Error> {
         Self::builder().with_prefix(prefix).build()
     }
@@ -128,6 +135,11 @@ impl TableNames {
         &self.user_stamps
     }
 
+    /// The one-time token table of the store.
+    pub fn one_time_tokens(&self) -> &str {
+        &self.one_time_tokens
+    }
+
     /// The name of the index of `table` on `column`, within the identifier
     /// limit of every database.
     pub(crate) fn index(table: &str, column: &str) -> String {
@@ -140,22 +152,24 @@ impl TableNames {
         format!("{}_{hash:08x}", &full[..MAX_TABLE_NAME_LEN - 9])
     }
 
-    fn roles(&self) -> [(&'static str, &str); 5] {
+    fn roles(&self) -> [(&'static str, &str); 6] {
         [
             ("users", &self.users),
             ("credentials", &self.credentials),
             ("provider links", &self.provider_links),
             ("sessions", &self.sessions),
             ("user stamps", &self.user_stamps),
+            ("one-time tokens", &self.one_time_tokens),
         ]
     }
 
-    fn indexes(&self) -> [String; 4] {
+    fn indexes(&self) -> [String; 5] {
         [
             Self::index(&self.users, "email"),
             Self::index(&self.provider_links, "user_id"),
             Self::index(&self.sessions, "user_id"),
             Self::index(&self.sessions, "expires_at"),
+            Self::index(&self.one_time_tokens, "user_id_purpose"),
         ]
     }
 
@@ -237,9 +251,9 @@ pub struct TableNamesBuilder {
 }
 
 impl TableNamesBuilder {
-    /// Names all five tables `prefix` + `users`, `credentials`,
-    /// `provider_links`, `sessions`, `user_stamps`; setters called after
-    /// this one override single names.
+    /// Names all six tables `prefix` + `users`, `credentials`,
+    /// `provider_links`, `sessions`, `user_stamps`, `one_time_tokens`;
+    /// setters called after this one override single names.
     pub fn with_prefix(mut self, prefix: &str) -> Self {
         self.names = TableNames {
             users: format!("{prefix}users"),
@@ -247,6 +261,7 @@ impl TableNamesBuilder {
             provider_links: format!("{prefix}provider_links"),
             sessions: format!("{prefix}sessions"),
             user_stamps: format!("{prefix}user_stamps"),
+            one_time_tokens: format!("{prefix}one_time_tokens"),
         };
         self
     }
@@ -278,6 +293,12 @@ impl TableNamesBuilder {
     /// The change stamp table.
     pub fn with_user_stamps(mut self, name: &str) -> Self {
         name.clone_into(&mut self.names.user_stamps);
+        self
+    }
+
+    /// The one-time token table.
+    pub fn with_one_time_tokens(mut self, name: &str) -> Self {
+        name.clone_into(&mut self.names.one_time_tokens);
         self
     }
 
@@ -341,6 +362,7 @@ mod tests {
         assert_eq!(names.provider_links(), "pywire_auth_provider_links");
         assert_eq!(names.sessions(), "auth_sessions");
         assert_eq!(names.user_stamps(), "auth_user_stamps");
+        assert_eq!(names.one_time_tokens(), "pywire_auth_one_time_tokens");
         assert_eq!(TableNames::builder().build().unwrap(), names);
         assert_eq!(
             TableNames::index(names.users(), "email"),
@@ -397,7 +419,7 @@ mod tests {
 
     #[test]
     fn names_must_be_distinct_ignoring_case() {
-        let error = TableNames::new("a", "b", "c", "d", "A").unwrap_err();
+        let error = TableNames::new("a", "b", "c", "d", "A", "e").unwrap_err();
         assert!(matches!(
             error,
             Error::DuplicateTableName {

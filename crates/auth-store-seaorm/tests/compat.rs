@@ -1,7 +1,8 @@
 //! A SQLite database written by the Python original (pywire-auth 0.4.0,
 //! `tests/fixtures/make_python_fixture.py`) opens unchanged: its users are
 //! found, their passwords verify through `auth-local-idp`, their claims and
-//! links read back, and the store writes to it.
+//! links read back, the store writes to it, and its users get one-time
+//! tokens in a table added beside the original's.
 
 // Helpers outside `#[test]` functions unwrap too: a failure is a test failure.
 #![allow(clippy::unwrap_used)]
@@ -11,7 +12,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use auth_core::{AuthStore, Claim, ClaimChange, Extras, UserRecord};
+use auth_core::{
+    AuthStore, Claim, ClaimChange, Extras, OneTimeToken, OneTimeTokenStore, TokenPurpose,
+    TokenRecord, UserRecord,
+};
 use auth_local_idp::{Argon2Hasher, LocalIdP, LocalIdpError, TokenIssuer};
 use auth_store_seaorm::SeaOrmAuthStore;
 use auth_store_seaorm::sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
@@ -127,10 +131,15 @@ async fn python_users_claims_and_links_read_back() {
     assert!(!updated.claims.contains(&Claim::new("role", "admin")));
     assert_eq!(updated.claims.len(), 3);
     store.session_backend().init_schema().await.unwrap();
+    let (tokens, original): (Vec<String>, Vec<String>) = table_sql(&store)
+        .await
+        .into_iter()
+        .partition(|sql| sql.contains("pywire_auth_one_time_tokens"));
+    assert_eq!(original, before, "the original's DDL is untouched");
     assert_eq!(
-        table_sql(&store).await,
-        before,
-        "the original's DDL is untouched"
+        tokens.len(),
+        2,
+        "the token table and its index, beside them"
     );
 
     store.close().await.unwrap();
@@ -186,5 +195,48 @@ async fn python_passwords_verify_through_the_local_idp() {
 
     drop(idp);
     SeaOrmAuthStore::clone(&store).close().await.unwrap();
+    remove(&path);
+}
+
+/// The original's users get one-time tokens, tied to its users table by a
+/// foreign key: deleting a user there deletes its tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_users_get_one_time_tokens_that_die_with_them() {
+    let path = fixture_copy();
+    let store = SeaOrmAuthStore::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let hour = std::time::Duration::from_secs(3600);
+    let (reset, verify) = (OneTimeToken::generate(), OneTimeToken::generate());
+    let record = TokenRecord::new(TokenPurpose::ResetPassword, ADA_ID, "state", hour);
+    store.save_token(&reset.hash(), &record).await.unwrap();
+    let taken = store
+        .take_token(&reset.hash(), TokenPurpose::ResetPassword)
+        .await
+        .unwrap();
+    assert_eq!(taken, Some(record));
+
+    let record = TokenRecord::new(
+        TokenPurpose::VerifyEmail,
+        GRACE_ID,
+        "grace@example.com",
+        hour,
+    );
+    store.save_token(&verify.hash(), &record).await.unwrap();
+    // A delete in the original's own way, a bare row delete, still takes
+    // the token with it: the foreign key does it, not this store.
+    store
+        .connection()
+        .execute_unprepared(&format!(
+            "DELETE FROM pywire_auth_users WHERE user_id = '{GRACE_ID}'"
+        ))
+        .await
+        .unwrap();
+    let taken = store
+        .take_token(&verify.hash(), TokenPurpose::VerifyEmail)
+        .await
+        .unwrap();
+    assert_eq!(taken, None, "the deleted user's token");
+    store.close().await.unwrap();
     remove(&path);
 }

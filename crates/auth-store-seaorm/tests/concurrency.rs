@@ -14,31 +14,10 @@ use auth_store_seaorm::sea_orm::{
     ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use auth_store_seaorm::{SeaOrmAuthStore, SeaOrmSessionBackend};
-use common::Db;
+use common::{Db, pools, small_pool};
 use futures_util::future::join_all;
 
 const RACERS: usize = 50;
-
-/// The options of one "process": this crate's, with at most 4 connections
-/// (an in-memory database keeps its single one), so that tests running in
-/// parallel stay well within the servers' connection limits.
-fn small_pool(url: &str) -> auth_store_seaorm::sea_orm::ConnectOptions {
-    let mut options = auth_store_seaorm::connect_options(url).expect("options");
-    if !url.contains(":memory:") {
-        options.max_connections(4);
-    }
-    options
-}
-
-/// Several pools on one database, as several processes would have.
-async fn pools(url: &str, n: usize) -> Vec<SeaOrmAuthStore> {
-    let mut stores = Vec::new();
-    for _ in 0..n {
-        let store = SeaOrmAuthStore::connect_with(small_pool(url)).await;
-        stores.push(store.expect("connect"));
-    }
-    stores
-}
 
 fn hash() -> PasswordHash {
     PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA")
@@ -263,7 +242,7 @@ async fn schema_created_by_racing_processes_postgres() {
         ))
         .await
         .unwrap();
-    assert_eq!(tables.len(), 5, "the five tables, in the fresh schema");
+    assert_eq!(tables.len(), 6, "the six tables, in the fresh schema");
     admin
         .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
         .await
@@ -292,7 +271,7 @@ async fn schema_created_by_racing_processes_mysql() {
         ))
         .await
         .unwrap();
-    assert_eq!(tables.len(), 5, "the five tables, in the fresh database");
+    assert_eq!(tables.len(), 6, "the six tables, in the fresh database");
     admin
         .execute_unprepared(&format!("DROP DATABASE {database}"))
         .await

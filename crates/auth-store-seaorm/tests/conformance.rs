@@ -1,10 +1,10 @@
 //! The core conformance kit, one test per check, run against every database
-//! for real: `sqlite_file::create_and_get`, `postgres_sessions::expiry` and
-//! so on.
+//! for real: `sqlite_file::create_and_get`, `postgres::sessions::expiry`,
+//! `mysql::tokens::concurrent_takes` and so on.
 
 mod common;
 
-use auth_core::testkit::{session_conformance, store_conformance};
+use auth_core::testkit::{one_time_token_conformance, session_conformance, store_conformance};
 use auth_store_seaorm::{SeaOrmAuthStore, SeaOrmSessionBackend};
 use common::Db;
 
@@ -37,6 +37,10 @@ mod sqlite_file {
         use super::{Db, sessions};
         auth_core::session_conformance_tests!(sessions(Db::SqliteFile).await);
     }
+    mod tokens {
+        use super::{Db, store};
+        auth_core::one_time_token_conformance_tests!(store(Db::SqliteFile).await);
+    }
 }
 
 mod sqlite_memory {
@@ -45,6 +49,10 @@ mod sqlite_memory {
     mod sessions {
         use super::{Db, sessions};
         auth_core::session_conformance_tests!(sessions(Db::SqliteMemory).await);
+    }
+    mod tokens {
+        use super::{Db, store};
+        auth_core::one_time_token_conformance_tests!(store(Db::SqliteMemory).await);
     }
 }
 
@@ -55,6 +63,10 @@ mod postgres {
         use super::{Db, sessions};
         auth_core::session_conformance_tests!(sessions(Db::Postgres).await);
     }
+    mod tokens {
+        use super::{Db, store};
+        auth_core::one_time_token_conformance_tests!(store(Db::Postgres).await);
+    }
 }
 
 mod mysql {
@@ -64,14 +76,24 @@ mod mysql {
         use super::{Db, sessions};
         auth_core::session_conformance_tests!(sessions(Db::Mysql).await);
     }
+    mod tokens {
+        use super::{Db, store};
+        auth_core::one_time_token_conformance_tests!(store(Db::Mysql).await);
+    }
 }
 
-/// The store and a session backend sharing one connection both pass.
+/// The store, its tokens and a session backend sharing one connection all
+/// pass, at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn shared_connection_runs_both_suites() {
+async fn shared_connection_runs_every_suite() {
     let store = SeaOrmAuthStore::connect("sqlite::memory:")
         .await
         .expect("connect");
     let sessions = store.session_backend();
-    futures_util::future::join(store_conformance(&store), session_conformance(&sessions)).await;
+    futures_util::future::join3(
+        store_conformance(&store),
+        session_conformance(&sessions),
+        one_time_token_conformance(&store),
+    )
+    .await;
 }

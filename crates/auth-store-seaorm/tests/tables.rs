@@ -1,5 +1,6 @@
-//! Table names and schema handling, on real databases: the conformance kit
-//! passes on custom names and the catalog holds exactly those tables;
+//! Table names and schema handling, on real databases: the conformance kits
+//! (store, sessions, one-time tokens) pass on custom names and the catalog
+//! holds exactly those tables;
 //! `Schema::Verify` names a missing table and creates nothing; `Schema::Skip`
 //! issues no DDL; hostile names never get that far.
 //!
@@ -12,7 +13,7 @@
 
 mod common;
 
-use auth_core::testkit::{session_conformance, store_conformance};
+use auth_core::testkit::{one_time_token_conformance, session_conformance, store_conformance};
 use auth_core::{AuthStore, SessionBackend, SessionError, SessionToken, StoreError};
 use auth_store_seaorm::migration::{Migrator, SchemaManager};
 use auth_store_seaorm::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
@@ -117,13 +118,14 @@ fn prefix() -> String {
     format!("t{}_", &common::fresh()[..10])
 }
 
-fn five(names: &TableNames) -> Vec<String> {
+fn six(names: &TableNames) -> Vec<String> {
     let mut all: Vec<String> = [
         names.users(),
         names.credentials(),
         names.provider_links(),
         names.sessions(),
         names.user_stamps(),
+        names.one_time_tokens(),
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -147,18 +149,20 @@ async fn conformance_on_custom_names(db: Db) {
     assert_eq!(sessions.tables(), &names, "the backend shares the names");
     store_conformance(&store).await;
     session_conformance(&sessions).await;
+    one_time_token_conformance(&store).await;
 
     let catalog = scratch.catalog().await;
-    let mut expected = five(&names);
+    let mut expected = six(&names);
     expected.extend([
         format!("ix_{prefix}users_email"),
         format!("ix_{prefix}provider_links_user_id"),
         format!("ix_{prefix}sessions_user_id"),
         format!("ix_{prefix}sessions_expires_at"),
+        format!("ix_{prefix}one_time_tokens_user_id_purpose"),
     ]);
     if db == Db::Postgres {
         // Primary keys are indexes named after their table there.
-        for table in five(&names) {
+        for table in six(&names) {
             expected.push(format!("{table}_pkey"));
         }
     }
@@ -429,6 +433,10 @@ fn hostile_names_are_refused() {
                 "user stamps",
                 TableNames::builder().with_user_stamps(name).build(),
             ),
+            (
+                "one-time tokens",
+                TableNames::builder().with_one_time_tokens(name).build(),
+            ),
         ] {
             match built {
                 Err(error @ Error::InvalidTableName { table: t, .. }) => {
@@ -445,14 +453,21 @@ fn hostile_names_are_refused() {
         }
     }
     assert!(matches!(
-        TableNames::new("a", "b", "c", "d", "B"),
+        TableNames::new("a", "b", "c", "d", "B", "f"),
         Err(Error::DuplicateTableName {
             first: "credentials",
             second: "user stamps"
         })
     ));
+    assert!(matches!(
+        TableNames::new("a", "b", "c", "d", "e", "A"),
+        Err(Error::DuplicateTableName {
+            first: "users",
+            second: "one-time tokens"
+        })
+    ));
     let longest = "a".repeat(MAX_TABLE_NAME_LEN);
-    assert!(TableNames::new(&longest, "b", "c", "d", "e").is_ok());
+    assert!(TableNames::new(&longest, "b", "c", "d", "e", "f").is_ok());
 }
 
 /// The old constructors keep the original's names and create them.
@@ -473,8 +488,10 @@ async fn default_constructors_keep_the_original_names() {
         "pywire_auth_provider_links",
         "auth_sessions",
         "auth_user_stamps",
+        "pywire_auth_one_time_tokens",
         "ix_pywire_auth_users_email",
         "ix_pywire_auth_provider_links_user_id",
+        "ix_pywire_auth_one_time_tokens_user_id_purpose",
     ] {
         assert!(catalog.iter().any(|name| name == table), "{catalog:?}");
     }

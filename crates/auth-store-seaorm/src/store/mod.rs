@@ -4,6 +4,7 @@
 //! transactions behind it, `rows` row decoding and this store's input rules.
 
 mod rows;
+mod tokens;
 mod tx;
 
 use std::fmt;
@@ -287,6 +288,23 @@ impl AuthStore for SeaOrmAuthStore {
         self.ready().await?;
         let claims = encode_claims(&link.claims);
         retry(link_error_is_retryable, || self.link_once(&link, &claims)).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn unlink_provider(
+        &self,
+        user_id: &str,
+        provider: &str,
+        subject: &str,
+    ) -> Result<bool, StoreError> {
+        validate_user_id(user_id)?;
+        validate_link_key(provider, subject)?;
+        validate_link_text(provider, subject)?;
+        self.ready().await?;
+        retry(store_error_is_transient, || {
+            self.unlink_once(user_id, provider, subject)
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all)]

@@ -317,10 +317,44 @@ impl SeaOrmAuthStore {
         finish(tx, result, store_db("committing a password hash")).await
     }
 
-    /// Deletes the user row, its credentials and its links in one
-    /// transaction; the user row is locked first, so a concurrent link or
-    /// password write either lands before (and is deleted) or finds no
-    /// user.
+    /// Removes the pair from the user in one transaction: `Ok(false)` when
+    /// the user exists but the pair is not theirs.
+    pub(super) async fn unlink_once(
+        &self,
+        user_id: &str,
+        provider: &str,
+        subject: &str,
+    ) -> Result<bool, StoreError> {
+        let tx = self
+            .db
+            .begin_write()
+            .await
+            .map_err(store_db("starting a transaction"))?;
+        let result = async {
+            if !self.user_exists(&tx, user_id, false).await? {
+                return Err(StoreError::NotFound);
+            }
+            let links = self.db.tables().provider_links();
+            let sql =
+                format!("DELETE FROM {links} WHERE provider = ? AND subject = ? AND user_id = ?");
+            let values = vec![provider.into(), subject.into(), user_id.into()];
+            let done = tx
+                .execute_raw(self.db.stmt(&sql, values))
+                .await
+                .map_err(store_db("removing a provider link"))?;
+            Ok(done.rows_affected() > 0)
+        }
+        .await;
+        finish(tx, result, store_db("committing a removed provider link")).await
+    }
+
+    /// Deletes the user row, its one-time tokens, its credentials and its
+    /// links in one transaction; the user row is locked first, so a
+    /// concurrent link, password or token write either lands before (and
+    /// is deleted) or finds no user. The tokens would go with the user by
+    /// their foreign key; they are deleted here too so that a SQLite
+    /// connection with foreign keys off (one the application built) keeps
+    /// the same contract.
     pub(super) async fn delete_once(&self, user_id: &str) -> Result<(), StoreError> {
         let tx = self
             .db
@@ -333,6 +367,7 @@ impl SeaOrmAuthStore {
             }
             let tables = self.db.tables();
             for table in [
+                tables.one_time_tokens(),
                 tables.provider_links(),
                 tables.credentials(),
                 tables.users(),

@@ -139,3 +139,24 @@ pub fn user(tag: &str) -> (String, NewUser) {
         .with_link("local", &email);
     (id, new)
 }
+
+/// The options of one "process": this crate's, with at most 4 connections
+/// (an in-memory database keeps its single one), so that tests running in
+/// parallel stay well within the servers' connection limits.
+pub fn small_pool(url: &str) -> auth_store_seaorm::sea_orm::ConnectOptions {
+    let mut options = auth_store_seaorm::connect_options(url).expect("options");
+    if !url.contains(":memory:") {
+        options.max_connections(4);
+    }
+    options
+}
+
+/// Several pools on one database, as several processes would have.
+pub async fn pools(url: &str, n: usize) -> Vec<SeaOrmAuthStore> {
+    let mut stores = Vec::new();
+    for _ in 0..n {
+        let store = SeaOrmAuthStore::connect_with(small_pool(url)).await;
+        stores.push(store.expect("connect"));
+    }
+    stores
+}
