@@ -18,6 +18,18 @@ pub const IDP_SECRET_VAR: &str = "LOCAL_IDP_SECRET";
 /// The variable holding the key stored sessions are looked up by.
 pub const SESSION_SECRET_VAR: &str = "AUTH_SESSION_SECRET";
 
+/// The variable naming the SMTP server account mail goes through (feature
+/// `smtp`); unset: mail goes to the log.
+pub const SMTP_URL_VAR: &str = "SMTP_URL";
+/// The variable naming the sender of account mail.
+pub const SMTP_FROM_VAR: &str = "SMTP_FROM";
+/// The variable naming the public base URL of the links in account mail;
+/// unset: no account flows (the demos default it to their address).
+pub const PUBLIC_URL_VAR: &str = "APP_BASE_URL";
+
+/// The sender of account mail when [`SMTP_FROM_VAR`] is unset.
+pub const DEFAULT_SMTP_FROM: &str = "live-auth <no-reply@localhost>";
+
 /// The database used when [`DATABASE_VAR`] is unset (feature `sqlite`).
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./local-auth.db";
 /// The default Redis prefix: workers of one app share it, apps sharing a
@@ -60,6 +72,14 @@ pub enum ConfigError {
     /// The Redis prefix is empty, too long or has spaces.
     #[error("REDIS_PREFIX must be 1 to 100 printable ASCII characters without spaces")]
     RedisPrefix,
+    /// The SMTP URL or the sender is refused.
+    #[error(
+        "SMTP_URL must be smtp://, smtps:// or smtp+plain:// (this machine only) and SMTP_FROM one mailbox: {0}"
+    )]
+    Smtp(String),
+    /// The public base URL is not `http(s)://host[/path]`.
+    #[error("APP_BASE_URL must be http(s)://host[/path], without query or credentials: {0}")]
+    PublicUrl(String),
 }
 
 /// The backend a database URL picks.
@@ -142,6 +162,9 @@ pub struct StackBuilder {
     pub(crate) redis_prefix: String,
     pub(crate) idp_secret: Option<Secret>,
     pub(crate) session_secret: Option<Secret>,
+    pub(crate) smtp_url: Option<String>,
+    pub(crate) smtp_from: String,
+    pub(crate) public_url: Option<String>,
 }
 
 impl fmt::Debug for StackBuilder {
@@ -155,6 +178,9 @@ impl fmt::Debug for StackBuilder {
                 "session_secret",
                 &self.session_secret.as_ref().map(|_| "***"),
             )
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("smtp_from", &self.smtp_from)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -169,14 +195,18 @@ impl StackBuilder {
             redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
             idp_secret: None,
             session_secret: None,
+            smtp_url: None,
+            smtp_from: DEFAULT_SMTP_FROM.to_owned(),
+            public_url: None,
         }
     }
 
     /// Reads the settings from the environment: [`DATABASE_VAR`]
     /// (`LOCAL_AUTH_DB`, default [`DEFAULT_DATABASE_URL`] when the `sqlite`
     /// feature is on, required otherwise), [`REDIS_URL_VAR`],
-    /// [`REDIS_PREFIX_VAR`], [`IDP_SECRET_VAR`] and [`SESSION_SECRET_VAR`];
-    /// then checks them like [`StackBuilder::validate`].
+    /// [`REDIS_PREFIX_VAR`], [`IDP_SECRET_VAR`], [`SESSION_SECRET_VAR`],
+    /// [`PUBLIC_URL_VAR`], [`SMTP_URL_VAR`] and [`SMTP_FROM_VAR`]; then
+    /// checks them like [`StackBuilder::validate`].
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -213,6 +243,11 @@ impl StackBuilder {
         }
         builder.idp_secret = get(IDP_SECRET_VAR).map(Secret::new);
         builder.session_secret = get(SESSION_SECRET_VAR).map(Secret::new);
+        builder.smtp_url = get(SMTP_URL_VAR);
+        if let Some(from) = get(SMTP_FROM_VAR) {
+            builder.smtp_from = from;
+        }
+        builder.public_url = get(PUBLIC_URL_VAR);
         builder.validate()?;
         Ok(builder)
     }
@@ -249,6 +284,40 @@ impl StackBuilder {
         self
     }
 
+    /// Turns the account lifecycle on (feature `local-idp`: email
+    /// verification, forgotten and changed passwords, changed emails, see
+    /// `docs/account.md`), with links under `url`, the app's public base
+    /// URL (`https://app.example`). Links never follow a request's `Host`.
+    pub fn with_public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
+        self
+    }
+
+    /// Sends account mail through the SMTP server at `url` (feature
+    /// `smtp`): `smtp://user:pass@host:587` (STARTTLS), `smtps://…:465`
+    /// (TLS), `smtp://127.0.0.1:1025` (a local catcher: plain). Unset: mail
+    /// goes to the log, links included (development only).
+    pub fn with_smtp_url(mut self, url: impl Into<String>) -> Self {
+        self.smtp_url = Some(url.into());
+        self
+    }
+
+    /// The sender of account mail (default [`DEFAULT_SMTP_FROM`]).
+    pub fn with_smtp_from(mut self, from: impl Into<String>) -> Self {
+        self.smtp_from = from.into();
+        self
+    }
+
+    /// The public base URL, if set.
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref()
+    }
+
+    /// The SMTP URL, if set.
+    pub fn smtp_url(&self) -> Option<&str> {
+        self.smtp_url.as_deref()
+    }
+
     /// The database URL.
     pub fn database_url(&self) -> &str {
         &self.database_url
@@ -278,6 +347,12 @@ impl StackBuilder {
         if prefix.is_empty() || prefix.len() > 100 || !prefix.bytes().all(|b| b.is_ascii_graphic())
         {
             return Err(ConfigError::RedisPrefix);
+        }
+        if let Some(url) = &self.public_url {
+            crate::mail::check_public_url(url)?;
+        }
+        if let Some(url) = &self.smtp_url {
+            crate::mail::check_smtp(url, &self.smtp_from)?;
         }
         Ok(())
     }

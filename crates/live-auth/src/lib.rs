@@ -88,12 +88,15 @@ mod stack;
 pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
+#[cfg(feature = "http")]
+mod mail;
 pub mod prelude;
 
 #[cfg(feature = "http")]
 pub use config::{
-    ConfigError, DATABASE_VAR, DEFAULT_DATABASE_URL, DEFAULT_REDIS_PREFIX, IDP_SECRET_VAR,
-    MIN_SECRET_LEN, REDIS_PREFIX_VAR, REDIS_URL_VAR, SESSION_SECRET_VAR, StackBuilder, redact_url,
+    ConfigError, DATABASE_VAR, DEFAULT_DATABASE_URL, DEFAULT_REDIS_PREFIX, DEFAULT_SMTP_FROM,
+    IDP_SECRET_VAR, MIN_SECRET_LEN, PUBLIC_URL_VAR, REDIS_PREFIX_VAR, REDIS_URL_VAR,
+    SESSION_SECRET_VAR, SMTP_FROM_VAR, SMTP_URL_VAR, StackBuilder, redact_url,
 };
 #[cfg(feature = "http")]
 pub use stack::{Stack, StackError};
@@ -107,6 +110,8 @@ pub use auth_core;
 pub use auth_http;
 #[cfg(feature = "local-idp")]
 pub use auth_local_idp;
+#[cfg(feature = "smtp")]
+pub use auth_mail_smtp;
 #[cfg(feature = "redis")]
 pub use auth_session_redis;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]

@@ -5,7 +5,7 @@ use std::fmt;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use auth_core::{AuthChannel, AuthStore, Secret, SessionBackend, SessionConfig};
+use auth_core::{AuthChannel, AuthStore, OneTimeTokenStore, Secret, SessionBackend, SessionConfig};
 use auth_http::LiveAuthBuilder;
 
 #[cfg(feature = "local-idp")]
@@ -83,8 +83,11 @@ pub struct Stack {
     store: Arc<dyn AuthStore>,
     sessions: Arc<dyn SessionBackend>,
     channel: Arc<dyn AuthChannel>,
+    tokens: Arc<dyn OneTimeTokenStore>,
     session_config: SessionConfig,
     redis: bool,
+    #[cfg(feature = "local-idp")]
+    account: Option<auth_http::AccountFlows>,
     #[cfg(feature = "local-idp")]
     local_idp: Arc<auth_local_idp::LocalIdP>,
     #[cfg(feature = "local-idp")]
@@ -125,6 +128,21 @@ impl Stack {
         &self.channel
     }
 
+    /// Where one-time tokens (the account flows' links) live: the
+    /// database's token table, or memory with `memory:`.
+    pub fn one_time_tokens(&self) -> &Arc<dyn OneTimeTokenStore> {
+        &self.tokens
+    }
+
+    /// The account lifecycle's settings, when a public base URL was given
+    /// ([`StackBuilder::with_public_url`]); [`Stack::live_auth`] serves
+    /// them. Change them (app name, registration mode, pages) and pass them
+    /// to the builder again with `with_account_flows`.
+    #[cfg(feature = "local-idp")]
+    pub fn account_flows(&self) -> Option<&auth_http::AccountFlows> {
+        self.account.as_ref()
+    }
+
     /// The session settings, with the session secret.
     pub fn session_config(&self) -> &SessionConfig {
         &self.session_config
@@ -142,9 +160,9 @@ impl Stack {
     }
 
     /// The web layer's builder over this stack: its store, sessions,
-    /// channel, session secret and (feature `local-idp`) identity provider
-    /// and `verify-token` throttle are set; add pages, policies and cookie
-    /// settings, then `build()`.
+    /// channel, session secret and (feature `local-idp`) identity provider,
+    /// `verify-token` throttle and account flows are set; add pages,
+    /// policies and cookie settings, then `build()`.
     pub fn live_auth(&self) -> LiveAuthBuilder {
         let builder = auth_http::LiveAuth::builder(
             self.store.clone(),
@@ -155,8 +173,12 @@ impl Stack {
         #[cfg(feature = "local-idp")]
         let builder = {
             let builder = builder.with_local_idp(self.local_idp.clone());
-            match &self.verify_token_throttle {
+            let builder = match &self.verify_token_throttle {
                 Some(throttle) => builder.with_verify_token_throttle(throttle.clone()),
+                None => builder,
+            };
+            match &self.account {
+                Some(flows) => builder.with_account_flows(flows.clone()),
                 None => builder,
             }
         };
@@ -178,7 +200,7 @@ impl StackBuilder {
     async fn wire(self) -> Result<Stack, StackError> {
         self.validate()?;
         let session_secret = secret_or_generated(self.session_secret.clone(), SESSION_SECRET_VAR)?;
-        let (store, sql_sessions) = open_database(&self.database_url).await?;
+        let (store, sql_sessions, tokens) = open_database(&self.database_url).await?;
         let wired = match &self.redis_url {
             None => Wired {
                 sessions: sql_sessions,
@@ -198,6 +220,8 @@ impl StackBuilder {
             let (idp, verify) = local_idp(store.clone(), &secret, wired.throttles).await?;
             (Arc::new(idp), verify)
         };
+        #[cfg(feature = "local-idp")]
+        let account = crate::mail::account_flows(&self, tokens.clone())?;
         tracing::info!(
             database = %redact_url(&self.database_url),
             redis = ?self.redis_url.as_deref().map(redact_url),
@@ -207,8 +231,11 @@ impl StackBuilder {
             store,
             sessions: wired.sessions,
             channel: wired.channel,
+            tokens,
             session_config: SessionConfig::new().with_secret(session_secret),
             redis: self.redis_url.is_some(),
+            #[cfg(feature = "local-idp")]
+            account,
             #[cfg(feature = "local-idp")]
             local_idp,
             #[cfg(feature = "local-idp")]
@@ -321,9 +348,13 @@ fn random_hex() -> Option<String> {
     Some(hex)
 }
 
-type Opened = (Arc<dyn AuthStore>, Arc<dyn SessionBackend>);
+type Opened = (
+    Arc<dyn AuthStore>,
+    Arc<dyn SessionBackend>,
+    Arc<dyn OneTimeTokenStore>,
+);
 
-/// The store and its own session backend for `url`.
+/// The store, its own session backend and its token store for `url`.
 async fn open_database(url: &str) -> Result<Opened, StackError> {
     match database_kind(url)? {
         Database::Sql => open_sql(url).await,
@@ -340,7 +371,8 @@ async fn open_sql(url: &str) -> Result<Opened, StackError> {
             source,
         })?;
     let sessions = Arc::new(store.session_backend());
-    Ok((Arc::new(store), sessions))
+    let store = Arc::new(store);
+    Ok((store.clone(), sessions, store))
 }
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
@@ -354,10 +386,8 @@ async fn open_sql(url: &str) -> Result<Opened, StackError> {
 #[allow(clippy::unnecessary_wraps)]
 fn open_memory() -> Result<Opened, StackError> {
     use auth_core::memory::{MemorySessionBackend, MemoryStore};
-    Ok((
-        Arc::new(MemoryStore::new()),
-        Arc::new(MemorySessionBackend::new()),
-    ))
+    let store = Arc::new(MemoryStore::new());
+    Ok((store.clone(), Arc::new(MemorySessionBackend::new()), store))
 }
 
 #[cfg(not(feature = "memory"))]

@@ -25,7 +25,9 @@ pub struct Settings {
     /// `LOCAL_IDP_SECRET` and `AUTH_SESSION_SECRET` (each generated for the
     /// run when unset), `REDIS_URL` (several worker processes serve one app
     /// through it; unset: the in-process channel and SQL sessions) and
-    /// `REDIS_PREFIX` (default `live-auth`).
+    /// `REDIS_PREFIX` (default `live-auth`), and for account mail
+    /// `APP_BASE_URL` (default `http://` + `BIND_ADDR`), `SMTP_URL` (unset:
+    /// messages and their links go to the log) and `SMTP_FROM`.
     pub stack: StackBuilder,
     /// `COOKIE_SECURE=true` sets `Secure` and the `__Host-` prefix; off by
     /// default because the demo serves plain HTTP on loopback.
@@ -43,7 +45,11 @@ impl Settings {
             .parse()
             .map_err(|_| SettingsError::Bind)?;
         let secure_cookies = lookup("COOKIE_SECURE").is_some_and(|v| v == "true" || v == "1");
-        let stack = StackBuilder::from_lookup(&lookup)?;
+        let mut stack = StackBuilder::from_lookup(&lookup)?;
+        if stack.public_url().is_none() {
+            // Links in account mail point back at this demo.
+            stack = stack.with_public_url(format!("http://{bind}"));
+        }
         Ok(Self {
             bind,
             stack,
@@ -74,6 +80,8 @@ mod tests {
         assert!(!settings.secure_cookies);
         assert_eq!(settings.stack.redis_url(), None);
         assert_eq!(settings.stack.redis_prefix(), "live-auth");
+        assert_eq!(settings.stack.public_url(), Some("http://127.0.0.1:8000"));
+        assert_eq!(settings.stack.smtp_url(), None);
 
         for var in ["LOCAL_IDP_SECRET", "AUTH_SESSION_SECRET"] {
             let short = Settings::from_lookup(|k| (k == var).then(|| "short".to_owned()));

@@ -1,12 +1,15 @@
 //! Run with: `cargo run -p live-auth-demo-actix`, then open
 //! <http://127.0.0.1:8000>.
 //!
-//! The same demo as `cargo run -p live-auth`, served by actix-web, with the
+//! The same demo as `cargo run -p live-auth-demo`, served by actix-web, with the
 //! same settings from the environment (a `.env` file is read first):
 //! `BIND_ADDR` (default `127.0.0.1:8000`), `LOCAL_AUTH_DB` (default
 //! `sqlite://./local-auth.db`), `LOCAL_IDP_SECRET` and `AUTH_SESSION_SECRET`
 //! (each generated for the run when unset), `COOKIE_SECURE` (`true` behind
-//! HTTPS), `REDIS_URL` and `REDIS_PREFIX` (several workers).
+//! HTTPS), `REDIS_URL` and `REDIS_PREFIX` (several workers), `APP_BASE_URL`
+//! (the links in account mail; default `http://` + `BIND_ADDR`), `SMTP_URL`
+//! (e.g. `smtp://127.0.0.1:1025`; unset: account mail goes to the log) and
+//! `SMTP_FROM`.
 
 use std::process::ExitCode;
 

@@ -116,12 +116,13 @@ impl AccountFlows {
             return Err(ConfigError::BaseUrl);
         }
         let base_url = parsed.as_str().trim_end_matches('/').to_owned();
+        let app_name = parsed.host_str().unwrap_or("your account").to_owned();
         let window = Duration::from_secs(15 * 60);
         Ok(Self {
             mailer,
             tokens,
             base_url,
-            app_name: "your account".to_owned(),
+            app_name,
             registration: RegistrationMode::default(),
             pages: HashMap::from([
                 (TokenPurpose::VerifyEmail, "/verify-email".to_owned()),
@@ -136,8 +137,8 @@ impl AccountFlows {
         })
     }
 
-    /// The name messages use for the app (default `your account`): one
-    /// line, up to 64 characters.
+    /// The name messages use for the app (default: the base URL's host):
+    /// one line, up to 64 characters.
     #[must_use]
     pub fn with_app_name(mut self, name: impl Into<String>) -> Self {
         let name: String = name.into();
