@@ -231,8 +231,7 @@ async fn races_across_pools(db: Db) {
     let won = join_all(takes)
         .await
         .into_iter()
-        .map(|result| result.unwrap_or_else(|e| panic!("{db:?}: {}", common::chain(&e))))
-        .filter(Option::is_some)
+        .filter_map(|result| result.unwrap_or_else(|e| panic!("{db:?}: {}", common::chain(&e))))
         .count();
     assert_eq!(won, 1, "{db:?}: takes that got the token");
 
@@ -261,9 +260,9 @@ async fn races_across_pools(db: Db) {
             .save_token(&OneTimeToken::generate().hash(), record)
             .await
     });
-    let (saved, deleted) = futures_util::join!(join_all(saves), stores[1].delete_user(&id));
+    let (outcomes, deleted) = futures_util::join!(join_all(saves), stores[1].delete_user(&id));
     deleted.unwrap();
-    for result in saved {
+    for result in outcomes {
         assert!(
             matches!(result, Ok(()) | Err(StoreError::NotFound)),
             "{db:?}: {result:?}"

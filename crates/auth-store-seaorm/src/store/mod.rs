@@ -1,7 +1,9 @@
 //! [`SeaOrmAuthStore`]: users, credentials and provider links in SQL.
 //!
 //! This file holds the type and the trait; `tx` the queries and
-//! transactions behind it, `rows` row decoding and this store's input rules.
+//! transactions behind it, `rows` row decoding and this store's input rules,
+//! `tokens` the [`OneTimeTokenStore`](auth_core::OneTimeTokenStore) of its
+//! users.
 
 mod rows;
 mod tokens;
@@ -29,11 +31,13 @@ use tx::link_error_is_retryable;
 /// Longest email accepted, in bytes (the column is `VARCHAR(320)`).
 pub const MAX_EMAIL_LEN: usize = 320;
 
-/// An [`AuthStore`] over SeaORM: SQLite, PostgreSQL, MySQL or MariaDB.
+/// An [`AuthStore`] over SeaORM: SQLite, PostgreSQL, MySQL or MariaDB, and
+/// the [`OneTimeTokenStore`](auth_core::OneTimeTokenStore) of its users.
 ///
 /// The tables are by default those of the Python original
 /// (`pywire_auth_users`, `pywire_auth_credentials`,
-/// `pywire_auth_provider_links`), created on the first call if missing;
+/// `pywire_auth_provider_links`) and `pywire_auth_one_time_tokens`, created
+/// on the first call if missing;
 /// [`builder`](Self::builder) picks other [`TableNames`] and whether they
 /// are created, only checked, or trusted ([`Schema`]). Every write is one transaction on one pooled
 /// connection; a call never waits for a second connection while holding
@@ -54,6 +58,14 @@ pub const MAX_EMAIL_LEN: usize = 320;
 /// store.create_user(NewUser::new("local:1").with_email("ada@example.com").with_link("local", "ada@example.com")).await?;
 /// let ada = store.update_claims("local:1", ClaimChange::Set(Claim::new("role", "admin"))).await?;
 /// assert_eq!(ada.claims, vec![Claim::new("role", "admin")]);
+///
+/// // A user's one-time tokens go with the user.
+/// use auth_core::{OneTimeToken, OneTimeTokenStore, TokenPurpose, TokenRecord};
+/// let token = OneTimeToken::generate();
+/// let record = TokenRecord::new(TokenPurpose::VerifyEmail, "local:1", "ada@example.com", std::time::Duration::from_secs(60));
+/// store.save_token(&token.hash(), &record).await?;
+/// store.delete_user("local:1").await?;
+/// assert_eq!(store.take_token(&token.hash(), TokenPurpose::VerifyEmail).await?, None);
 /// store.close().await?;
 /// # Ok(()) }
 /// ```
@@ -138,7 +150,8 @@ impl SeaOrmAuthStore {
         self.db.owned()
     }
 
-    /// Creates the three tables now instead of on the first call.
+    /// Creates the four tables (users, credentials, provider links,
+    /// one-time tokens) now instead of on the first call.
     /// Idempotent, and safe when several processes do it at once. With
     /// [`Schema::Verify`] it checks them instead and fails with
     /// [`Error::MissingTable`] or [`Error::TableMismatch`]; with
