@@ -1,8 +1,10 @@
-//! The browser harness both demos' tests share: starts a demo binary on a
-//! free loopback port with a fresh SQLite file, then runs `two-tabs.mjs`
-//! (headless Chromium driven by `playwright-core`) against it: two tabs and
-//! a second browser context follow a grant, a revoke, a sign-out and a
-//! sign-out-everywhere live.
+//! The browser harness both demos' tests share: starts a real SMTP server
+//! (`auth_mail_smtp::testkit`) and a demo binary on a free loopback port
+//! with a fresh SQLite file, its account mail going to that server, then
+//! runs `two-tabs.mjs` (headless Chromium driven by `playwright-core`)
+//! against it: two tabs and a second browser context follow a grant, a
+//! revoke, a sign-out, a sign-out-everywhere and a password reset from a
+//! mailed link live.
 //!
 //! Needs node, npm and Chromium at `/usr/bin/chromium` (or `CHROMIUM_PATH`).
 //! Without them the test prints a SKIPPED line and passes, unless `CI` is
@@ -49,7 +51,7 @@ struct Server {
 impl Server {
     /// Starts the demo in `dir` on a free port, retrying on another port when
     /// the chosen one was taken in between.
-    fn start(binary: &str, dir: &Path) -> Self {
+    fn start(binary: &str, dir: &Path, smtp_url: &str) -> Self {
         let mut last = String::new();
         for attempt in 0..5 {
             let addr = free_port();
@@ -69,6 +71,8 @@ impl Server {
                     "browser-test-signing-key-0123456789abcdef0123456789",
                 )
                 .env_remove("COOKIE_SECURE")
+                .env_remove("APP_BASE_URL")
+                .env("SMTP_URL", smtp_url)
                 .env("NO_COLOR", "1")
                 .stdin(Stdio::null())
                 .stdout(out)
@@ -212,9 +216,12 @@ pub(crate) fn two_tabs(binary: &str, script_dir: &Path) {
 
     install_node_modules(script_dir);
 
+    // The mail server's runtime first, so it outlives the server it runs.
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the SMTP server");
+    let smtp = runtime.block_on(auth_mail_smtp::testkit::SmtpServer::plain());
     // Declared before the server, so it is removed after the server stops.
     let dir = TempDir::new();
-    let server = Server::start(binary, &dir.0);
+    let server = Server::start(binary, &dir.0, &smtp.url());
     let base = server.base_url();
 
     let started = Instant::now();
@@ -223,6 +230,7 @@ pub(crate) fn two_tabs(binary: &str, script_dir: &Path) {
         .arg(&base)
         .current_dir(script_dir)
         .env("CHROMIUM_PATH", &chromium)
+        .env("MAIL_DIR", smtp.out_dir())
         .stdin(Stdio::null())
         .output()
         .expect("run node two-tabs.mjs");

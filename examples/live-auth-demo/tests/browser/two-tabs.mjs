@@ -1,8 +1,12 @@
 // Drives the live-auth demo in headless Chromium: two tabs of one browser
 // context and a second context signed in as the same user follow a grant, a
-// revoke, a sign-out and a sign-out-everywhere live.
+// revoke, a sign-out and a sign-out-everywhere live; then a password reset
+// asked for in one browser, done from the mailed link, sends the other
+// browser's open tab to the login page.
 //
-// Usage: node two-tabs.mjs http://127.0.0.1:8000
+// Usage: MAIL_DIR=<dir> node two-tabs.mjs http://127.0.0.1:8000
+// MAIL_DIR is where the test's SMTP server writes what it receives (N.json
+// with the envelope, N.txt with the decoded text body).
 // Exits 0 when every step passed, 1 (with the failed step named) otherwise.
 // CHROMIUM_PATH overrides the browser (default /usr/bin/chromium).
 
@@ -10,7 +14,7 @@ import { chromium } from "playwright-core";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 // axe-core, evaluated in the page through the DevTools protocol: the pages'
@@ -33,6 +37,8 @@ const NAVIGATE_MS = 5000;
 const ADMIN_VISIBLE = "Admin content visible.";
 const ADMIN_HIDDEN = "Admin content hidden.";
 const PASSWORD = "correct horse battery staple";
+const NEW_PASSWORD = "a fresh passphrase from the mail";
+const MAIL_DIR = process.env.MAIL_DIR || "";
 
 // The whole run may not hang: a stuck step fails it.
 const watchdog = setTimeout(() => {
@@ -140,13 +146,35 @@ async function clickButton(page, name) {
 }
 
 /** Signs in through the /login_local form and lands on /live. */
-async function logIn(page, label, email) {
+async function logIn(page, label, email, password = PASSWORD) {
   await page.goto(`${base}/login_local`);
   await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Log in", exact: true }).click();
   await expectPath(page, label, "/live");
   await expectConnected(page, label);
+}
+
+/**
+ * The newest link starting with `prefix` in the mail the SMTP server
+ * received for `to`, waiting up to 10 s for it.
+ */
+async function mailedLink(to, prefix) {
+  if (!MAIL_DIR) fail("MAIL_DIR is not set: the harness passes the SMTP server's directory");
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    let found = null;
+    for (let n = 1; existsSync(join(MAIL_DIR, `${n}.json`)); n += 1) {
+      const envelope = JSON.parse(readFileSync(join(MAIL_DIR, `${n}.json`), "utf8"));
+      if (!envelope.to.includes(to) || !existsSync(join(MAIL_DIR, `${n}.txt`))) continue;
+      const text = readFileSync(join(MAIL_DIR, `${n}.txt`), "utf8");
+      const link = text.split(/\s+/).find((word) => word.startsWith(prefix));
+      if (link) found = link;
+    }
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  fail(`no mail to ${to} with a link starting ${prefix} within 10 s`);
 }
 
 /**
@@ -348,6 +376,47 @@ try {
     await expectPath(tab1, "tab 1", "/login_local");
     await other.goto(`${base}/live`);
     await expectPath(other, "second context opening /live after sign out everywhere", "/login_local");
+  });
+
+  await step("forgot password in the first browser, reset from the mailed link: the second browser's open tab lands on /login_local", async () => {
+    await logIn(other, "second context", email);
+    await tab1.goto(`${base}/forgot-password`);
+    await tab1.getByLabel("Email", { exact: true }).fill(email);
+    await tab1.getByRole("button", { name: "Send me a reset link", exact: true }).click();
+    await expectPath(tab1, "tab 1 after asking for a reset", "/forgot-password");
+    const link = await mailedLink(email, `${base}/reset-password?token=`);
+    await tab1.goto(link);
+    await tab1.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+    const clicked = performance.now();
+    await tab1.getByRole("button", { name: "Set the new password", exact: true }).click();
+    await expectPath(tab1, "tab 1 after the reset", "/login_local");
+    await expectPath(other, "the second context's open tab", "/login_local");
+    const ms = Math.round(performance.now() - clicked);
+    await other.goto(`${base}/live`);
+    await expectPath(other, "second context opening /live after the reset", "/login_local");
+    await logIn(tab1, "tab 1 with the new password", email, NEW_PASSWORD);
+    return `the other browser's tab left ${ms} ms after the click`;
+  });
+
+  await step("the account pages send the secure headers, keep their CSP and pass axe-core's WCAG 2.1 AA rules", async () => {
+    const results = [`/account: ${await checkPage(first, "/account")}`];
+    const anonymous = await browser.newContext({ viewport });
+    try {
+      const token = "0".repeat(64);
+      for (const path of [
+        "/forgot-password",
+        "/forgot-password?done=sent",
+        `/reset-password?token=${token}`,
+        `/verify-email?token=${token}&error=invalid_token`,
+        `/confirm-email?token=${token}`,
+        "/login_local?done=reset",
+      ]) {
+        results.push(`${path}: ${await checkPage(anonymous, path)}`);
+      }
+    } finally {
+      await anonymous.close();
+    }
+    return results.join(", ");
   });
 
   await step("no uncaught script errors", async () => {
