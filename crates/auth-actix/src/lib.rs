@@ -47,7 +47,7 @@
 //!         let show = show.clone();
 //!         async move {
 //!             let page = show.page("live").expect("registered");
-//!             let region = page.render_region(&show, "admin", &user).unwrap_or_default();
+//!             let region = page.render_region(&show, "admin", &user);
 //!             HttpResponse::Ok().body(format!("{region}{}", page.script_tag(&show)))
 //!         }
 //!     }))

@@ -34,9 +34,7 @@ fn app(
                 let show = show.clone();
                 async move {
                     let page = show.page("live").expect("registered");
-                    let admin = page
-                        .render_region(&show, "admin", &user)
-                        .unwrap_or_default();
+                    let admin = page.render_region(&show, "admin", &user);
                     HttpResponse::Ok()
                         .content_type("text/html; charset=utf-8")
                         .body(format!("{admin}{}", page.script_tag(&show)))

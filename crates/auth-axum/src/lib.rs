@@ -48,7 +48,7 @@
 //! let app: Router = Router::new()
 //!     .route("/live", get(move |RequireUser(user): RequireUser| async move {
 //!         let page = show.page("live").expect("registered");
-//!         let region = page.render_region(&show, "admin", &user).unwrap_or_default();
+//!         let region = page.render_region(&show, "admin", &user);
 //!         Html(format!("{region}{}", page.script_tag(&show)))
 //!     }))
 //!     .route("/live/grant-admin", post(|auth: Auth| async move {

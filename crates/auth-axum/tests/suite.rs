@@ -25,9 +25,7 @@ impl Adapter for Axum {
                 "/live",
                 get(move |RequireUser(user): RequireUser| async move {
                     let page = show.page("live").expect("registered");
-                    let admin = page
-                        .render_region(&show, "admin", &user)
-                        .unwrap_or_default();
+                    let admin = page.render_region(&show, "admin", &user);
                     Html(format!("{admin}{}", page.script_tag(&show)))
                 }),
             )

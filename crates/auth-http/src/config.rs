@@ -45,6 +45,14 @@ pub enum ConfigError {
     /// Two live pages share an id.
     #[error("two live pages are called `{0}`")]
     DuplicatePage(String),
+    /// Two regions of one live page share an id.
+    #[error("live page `{page}` has two regions called `{region}`")]
+    DuplicateRegion {
+        /// The page.
+        page: String,
+        /// The region id used twice.
+        region: String,
+    },
     /// The public base URL of the account flows is not an `http(s)` URL
     /// with a host and without query, fragment or credentials.
     #[error(
@@ -412,6 +420,12 @@ impl LiveAuthBuilder {
                         policy: policy.to_owned(),
                     });
                 }
+            }
+            if let Some(region) = page.duplicate_region() {
+                return Err(ConfigError::DuplicateRegion {
+                    page: page.id().to_owned(),
+                    region: region.to_owned(),
+                });
             }
             let id = page.id().to_owned();
             if pages.insert(id.clone(), page).is_some() {

@@ -50,6 +50,42 @@ fn the_builder_refuses_bad_settings() {
         build(|b| b.with_page(LivePage::new("live"))),
         Err(ConfigError::DuplicatePage(_))
     ));
+    let twice = build(|b| {
+        b.with_page(
+            LivePage::new("twice")
+                .with_region(Region::new("r", |_| String::new()))
+                .with_region(Region::new("r", |_| String::new())),
+        )
+    });
+    assert!(
+        matches!(&twice, Err(ConfigError::DuplicateRegion { page, region }) if page == "twice" && region == "r"),
+        "{twice:?}"
+    );
+}
+
+#[test]
+fn a_mistyped_region_id_is_never_quiet() {
+    let auth = build(|b| b).expect("valid settings");
+    let page = auth.page("live").expect("registered");
+    let user = auth_core::Principal::anonymous();
+    let known = page.render_region(&auth, "admin", &user);
+    assert!(
+        known.starts_with("<div data-live-region=\"admin\">"),
+        "{known}"
+    );
+    // Tests are debug builds: a mistyped id panics, naming page and id.
+    let mistyped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        page.render_region(&auth, "admn", &user)
+    }));
+    let message = mistyped
+        .expect_err("an unknown region must not render quietly")
+        .downcast::<String>()
+        .map(|m| *m)
+        .unwrap_or_default();
+    assert!(
+        message.contains("live page `live` has no region `admn`"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -166,7 +166,7 @@ pub fn live(auth: &LiveAuth, principal: &Principal) -> String {
             "<p>The live page is not registered.</p>",
         );
     };
-    let region = |id| page.render_region(auth, id, principal).unwrap_or_default();
+    let region = |id| page.render_region(auth, id, principal);
     let button = |path: &str, label: &str, class: &str| {
         format!(
             "<form method=\"post\" action=\"{path}\" data-live-submit><button type=\"submit\" class=\"{class}\">{label}</button></form>"

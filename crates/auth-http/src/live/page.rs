@@ -152,6 +152,15 @@ impl LivePage {
         &self.guard
     }
 
+    /// A region id used twice, if any.
+    pub(crate) fn duplicate_region(&self) -> Option<&str> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.regions
+            .iter()
+            .map(|r| r.id.as_str())
+            .find(|id| !seen.insert(*id))
+    }
+
     pub(crate) fn policy_names(&self) -> impl Iterator<Item = &str> {
         self.regions
             .iter()
@@ -172,14 +181,26 @@ impl LivePage {
     }
 
     /// One region, wrapped in the element the client swaps:
-    /// `<div data-live-region="id">…</div>`. `None` for an unknown id.
-    pub fn render_region(
-        &self,
-        auth: &LiveAuth,
-        id: &str,
-        principal: &Principal,
-    ) -> Option<String> {
-        let region = self.regions.iter().find(|r| r.id == id)?;
+    /// `<div data-live-region="id">…</div>`.
+    ///
+    /// An id the page has no region for is a bug in the app, never quiet:
+    /// debug builds panic naming the page and the id; release builds log
+    /// it as an error and render an empty region marked
+    /// `data-live-error="unknown region"`.
+    pub fn render_region(&self, auth: &LiveAuth, id: &str, principal: &Principal) -> String {
+        let Some(region) = self.regions.iter().find(|r| r.id == id) else {
+            let known: Vec<&str> = self.regions.iter().map(|r| r.id.as_str()).collect();
+            debug_assert!(
+                false,
+                "live page `{}` has no region `{id}` (its regions: {known:?})",
+                self.id
+            );
+            tracing::error!(page = %self.id, region = %id, ?known, "rendering a region the live page does not have");
+            return format!(
+                "<div data-live-region=\"{}\" data-live-error=\"unknown region\"></div>",
+                escape_html(id)
+            );
+        };
         let mut out = String::new();
         let _ = write!(
             out,
@@ -187,7 +208,7 @@ impl LivePage {
             escape_html(&region.id),
             region.render_inner(auth, principal)
         );
-        Some(out)
+        out
     }
 
     /// The `<script>` tag that connects this page's tabs to the live
