@@ -1,7 +1,8 @@
 //! Starts the app on a free port and talks HTTP to it: a guarded page sends
 //! a visitor to sign in, registering signs in, and the page then greets
 //! the user. With `axum-postgres-redis` the app runs on the PostgreSQL and
-//! Redis at `AUTH_TEST_POSTGRES_URL` and `AUTH_TEST_REDIS_URL`.
+//! Redis at `AUTH_TEST_POSTGRES_URL` and `AUTH_TEST_REDIS_URL`, else at the
+//! standard local addresses the workspace's tests use.
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -31,8 +32,12 @@ fn unique() -> String {
     format!("{}-{nanos}", std::process::id())
 }
 
-fn service(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| panic!("{var} must name the service for this build"))
+/// The service `var` names, else its standard local address.
+fn service(var: &str, default: &str) -> String {
+    std::env::var(var)
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| default.to_owned())
 }
 
 /// Starts the binary and waits until it accepts connections.
@@ -57,8 +62,17 @@ fn start() -> App {
         .stdout(Stdio::null());
     if cfg!(feature = "axum-postgres-redis") {
         command
-            .env("LOCAL_AUTH_DB", service("AUTH_TEST_POSTGRES_URL"))
-            .env("REDIS_URL", service("AUTH_TEST_REDIS_URL"))
+            .env(
+                "LOCAL_AUTH_DB",
+                service(
+                    "AUTH_TEST_POSTGRES_URL",
+                    "postgres://postgres@127.0.0.1:5432/test",
+                ),
+            )
+            .env(
+                "REDIS_URL",
+                service("AUTH_TEST_REDIS_URL", "redis://127.0.0.1:6379"),
+            )
             .env("REDIS_PREFIX", format!("first-app-{}", unique()));
     }
     let mut child = command.spawn().expect("the app starts");
