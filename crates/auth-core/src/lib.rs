@@ -11,10 +11,11 @@
 //! | [`IdentityProvider`] | a proof (a password) in, a principal out |
 //! | [`Policy`], [`Policies`] | named predicates over a principal |
 //! | [`AuthActions`] | grant, revoke, sign out: store, then session, then channel |
+//! | [`throttle::Throttle`] | at most N attempts per key per window, for logins and other guessable steps |
 //!
-//! Features: `memory` (default) adds [`memory::MemoryStore`] and
-//! [`memory::MemorySessionBackend`]; `testkit` adds conformance suites that any
-//! backend runs against itself.
+//! Features: `memory` (default) adds [`memory::MemoryStore`],
+//! [`memory::MemorySessionBackend`] and `throttle::MemoryThrottle`; `testkit`
+//! adds conformance suites that any backend runs against itself.
 //!
 //! # Implementing a custom store
 //!
@@ -93,6 +94,7 @@ mod policy;
 mod principal;
 mod session;
 mod store;
+pub mod throttle;
 mod user;
 
 #[cfg(feature = "memory")]

@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use auth_local_idp::{MemoryThrottle, Throttle};
+use auth_core::throttle::{MemoryThrottle, Throttle};
 use auth_throttle_redis::RedisThrottle;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 

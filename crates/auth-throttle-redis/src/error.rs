@@ -1,6 +1,6 @@
 //! The errors of this crate, and how they map into the throttle's.
 
-use auth_local_idp::ThrottleError;
+use auth_core::throttle::ThrottleError;
 
 /// What went wrong in the Redis throttle.
 #[derive(Debug, thiserror::Error)]

@@ -1,4 +1,4 @@
-//! A Redis [`Throttle`](auth_local_idp::Throttle) for the live-auth stack:
+//! A Redis [`Throttle`](auth_core::throttle::Throttle) for the live-auth stack:
 //! when several workers serve one app, a login throttle in each worker's
 //! memory lets an attacker multiply the limit by the number of workers.
 //! [`RedisThrottle`] keeps one count per key in Redis, so every worker
@@ -17,7 +17,7 @@
 //! ```no_run
 //! use std::time::Duration;
 //!
-//! use auth_local_idp::{Throttle, ThrottleDecision};
+//! use auth_core::throttle::{Throttle, ThrottleDecision};
 //! use auth_throttle_redis::RedisThrottle;
 //!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use auth_local_idp::{Throttle, ThrottleDecision, ThrottleError};
+use auth_core::throttle::{Throttle, ThrottleDecision, ThrottleError};
 use fred::clients::Client;
 use fred::interfaces::{ClientLike, KeysInterface};
 use fred::types::Builder;
@@ -61,24 +61,16 @@ return 0
 /// refuses the login (fails closed).
 ///
 /// ```no_run
-/// use std::sync::Arc;
 /// use std::time::Duration;
 ///
-/// use auth_local_idp::{LocalIdP, Throttle, TokenIssuer};
 /// use auth_throttle_redis::RedisThrottle;
 ///
 /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let store = Arc::new(auth_core::memory::MemoryStore::new());
 /// let window = Duration::from_secs(15 * 60);
 /// let emails = RedisThrottle::connect("redis://127.0.0.1:6379", "my-app", 10, window).await?;
 /// // A second throttle on the same connection, with its own limit.
 /// let addresses = RedisThrottle::new(emails.client().clone(), "my-app", 50, window)?;
-/// let tokens = TokenIssuer::hs256("0123456789abcdef0123456789abcdef").build()?;
-/// let idp = LocalIdP::builder(store, tokens)
-///     .with_email_throttle(Arc::new(emails))
-///     .with_address_throttle(Arc::new(addresses))
-///     .build()?;
-/// # drop(idp); Ok(()) }
+/// # drop(addresses); Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct RedisThrottle {

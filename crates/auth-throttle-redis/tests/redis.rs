@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::testkit::services::{redis_url, unique_prefix};
-use auth_local_idp::{Throttle, ThrottleDecision};
+use auth_core::throttle::{Throttle, ThrottleDecision};
 use auth_throttle_redis::RedisThrottle;
 use auth_throttle_redis::fred::interfaces::KeysInterface;
 use futures_util::future::join_all;
