@@ -108,6 +108,8 @@ pub use auth_http;
 #[cfg(feature = "local-idp")]
 pub use auth_local_idp;
 #[cfg(feature = "redis")]
+pub use auth_redis;
+#[cfg(feature = "redis")]
 pub use auth_session_redis;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub use auth_store_seaorm;

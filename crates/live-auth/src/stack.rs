@@ -43,13 +43,18 @@ pub enum StackError {
     #[cfg(feature = "local-idp")]
     #[error("the local identity provider refused its settings")]
     Idp(#[from] auth_local_idp::ConfigError),
+    /// The Redis pool shared by the sessions, the throttles and the
+    /// channel's publisher could not connect.
+    #[cfg(feature = "redis")]
+    #[error("connecting to Redis failed")]
+    Redis(#[from] auth_redis::RedisConnectError),
     /// The Redis channel could not connect.
     #[cfg(feature = "redis")]
     #[error("connecting the Redis channel failed")]
     RedisChannel(#[from] auth_channel_redis::RedisChannelError),
-    /// The Redis session backend could not connect.
+    /// The Redis session backend refused its settings.
     #[cfg(feature = "redis")]
-    #[error("connecting the Redis session backend failed")]
+    #[error("setting up the Redis session backend failed")]
     RedisSessions(#[from] auth_session_redis::RedisSessionError),
     /// A Redis throttle refused its settings.
     #[cfg(feature = "redis")]
@@ -88,7 +93,7 @@ pub struct Stack {
     #[cfg(feature = "local-idp")]
     local_idp: Arc<auth_local_idp::LocalIdP>,
     #[cfg(feature = "local-idp")]
-    verify_token_throttle: Option<Arc<dyn auth_local_idp::Throttle>>,
+    verify_token_throttle: Option<Arc<dyn auth_core::throttle::Throttle>>,
 }
 
 impl fmt::Debug for Stack {
@@ -219,7 +224,7 @@ impl StackBuilder {
 
 /// The email, address and `verify-token` throttles.
 #[cfg(feature = "local-idp")]
-type Throttles = [Arc<dyn auth_local_idp::Throttle>; 3];
+type Throttles = [Arc<dyn auth_core::throttle::Throttle>; 3];
 
 /// What depends on whether there is a Redis.
 struct Wired {
@@ -230,20 +235,24 @@ struct Wired {
     throttles: Option<Throttles>,
 }
 
-/// Sessions, channel and throttles through the Redis at `url`.
+/// Sessions, channel and throttles through the Redis at `url`, over one
+/// pool: the sessions, the three throttles and the channel's publisher
+/// share its connection; the channel adds its subscriber connection.
 #[cfg(feature = "redis")]
 async fn connect_redis(url: &str, prefix: &str) -> Result<Wired, StackError> {
-    let sessions = auth_session_redis::RedisSessionBackend::connect(url, prefix).await?;
+    let settings = auth_redis::RedisSettings::new(url).with_prefix(prefix);
+    let pool = settings.connect_pool().await?;
+    let sessions = auth_session_redis::RedisSessionBackend::from_pool(pool.clone(), &settings)?;
     #[cfg(feature = "local-idp")]
     let throttles = {
+        use auth_core::throttle::Throttle;
+        use auth_local_idp::DEFAULT_THROTTLE_WINDOW as WINDOW;
         use auth_local_idp::{DEFAULT_ADDRESS_LIMIT, DEFAULT_EMAIL_LIMIT};
-        use auth_local_idp::{DEFAULT_THROTTLE_WINDOW as WINDOW, Throttle};
         use auth_throttle_redis::RedisThrottle;
-        // The throttles share the sessions' connection; their keys
-        // (`email:`, `addr:`, `verify:`) never collide.
+        // Their keys (`email:`, `addr:`, `verify:`) never collide.
         let throttle = |limit, window| -> Result<Arc<dyn Throttle>, StackError> {
-            let client = sessions.client().clone();
-            Ok(Arc::new(RedisThrottle::new(client, prefix, limit, window)?))
+            let throttle = RedisThrottle::from_pool(pool.clone(), &settings, limit, window)?;
+            Ok(Arc::new(throttle))
         };
         [
             throttle(DEFAULT_EMAIL_LIMIT, WINDOW)?,
@@ -251,10 +260,17 @@ async fn connect_redis(url: &str, prefix: &str) -> Result<Wired, StackError> {
             throttle(VERIFY_TOKEN_LIMIT, std::time::Duration::from_secs(60))?,
         ]
     };
-    let channel = auth_channel_redis::RedisAuthChannel::builder(url)
-        .with_prefix(prefix)
-        .connect()
-        .await?;
+    let channel =
+        match auth_channel_redis::RedisAuthChannel::from_pool(pool.clone(), &settings).await {
+            Ok(channel) => channel,
+            Err(error) => {
+                // The pool would otherwise keep its connection (and reconnect)
+                // after a failed start.
+                use auth_redis::fred::interfaces::ClientLike;
+                let _ = pool.quit().await;
+                return Err(error.into());
+            }
+        };
     Ok(Wired {
         sessions: Arc::new(sessions),
         channel: Arc::new(channel),
@@ -273,7 +289,7 @@ async fn local_idp(
 ) -> Result<
     (
         auth_local_idp::LocalIdP,
-        Option<Arc<dyn auth_local_idp::Throttle>>,
+        Option<Arc<dyn auth_core::throttle::Throttle>>,
     ),
     StackError,
 > {
