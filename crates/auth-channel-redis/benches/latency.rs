@@ -29,11 +29,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use auth_channel_memory::MemoryChannel;
-use auth_channel_redis::RedisAuthChannel;
 use auth_channel_redis::fred::clients::Client;
 use auth_channel_redis::fred::interfaces::{ClientInterface, ClientLike};
 use auth_channel_redis::fred::types::Builder;
 use auth_channel_redis::fred::types::config::Config;
+use auth_channel_redis::{RedisAuthChannel, RedisSettings};
 use auth_core::{AuthChannel, AuthEvent, Claim, Principal};
 use futures_util::StreamExt;
 use tokio::sync::Notify;

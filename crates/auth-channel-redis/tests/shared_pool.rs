@@ -106,10 +106,10 @@ async fn one_pool_serves_sessions_throttles_and_the_channel() {
     );
     let counted = tokio::time::timeout(WAIT, throttle.attempt("addr:192.0.2.1")).await;
     assert!(matches!(counted, Ok(Err(_))), "{counted:?}");
-    let published = tokio::time::timeout(WAIT, again.revoke("local:1")).await;
+    let revoked = tokio::time::timeout(WAIT, again.revoke("local:1")).await;
     assert!(
-        matches!(published, Ok(Err(ChannelError::Backend { .. }))),
-        "{published:?}"
+        matches!(revoked, Ok(Err(ChannelError::Backend { .. }))),
+        "{revoked:?}"
     );
     raw.quit().await.unwrap();
 }

@@ -4,6 +4,7 @@
 //! failed connect a typed error that never shows the password.
 
 use std::error::Error as _;
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use auth_core::testkit::services::{redis_url, unique_prefix};
@@ -13,15 +14,15 @@ use auth_redis::{RedisConnectError, RedisSettings};
 
 /// `url` with `user:password@` put in front of its host.
 fn with_credentials(url: &str, credentials: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap();
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
     let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
     format!("{scheme}://{credentials}@{host}")
 }
 
 /// `url` pointing at database `db`.
 fn with_db(url: &str, db: u8) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap();
-    let host = rest.split('/').next().unwrap();
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let host = rest.split('/').next().unwrap_or(rest);
     format!("{scheme}://{host}/{db}")
 }
 
@@ -111,7 +112,7 @@ async fn wrong_credentials_are_a_typed_error_without_the_password() {
     let mut said = format!("{error} {error:?}");
     let mut source = error.source();
     while let Some(cause) = source {
-        said.push_str(&format!(" {cause} {cause:?}"));
+        let _ = write!(said, " {cause} {cause:?}");
         source = cause.source();
     }
     assert!(!said.contains("hunter2"), "{said}");

@@ -2,6 +2,7 @@
 //! password. Nothing here connects.
 
 use std::error::Error as _;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use auth_redis::{MAX_POOL_SIZE, MAX_PREFIX_LEN, RedisSettings, RedisSettingsError};
@@ -13,7 +14,7 @@ fn everything_said(error: &RedisSettingsError) -> String {
     let mut said = format!("{error} {error:?}");
     let mut source = error.source();
     while let Some(cause) = source {
-        said.push_str(&format!(" {cause} {cause:?}"));
+        let _ = write!(said, " {cause} {cause:?}");
         source = cause.source();
     }
     said

@@ -194,7 +194,10 @@ async fn a_counter_without_expiry_gets_one_again() {
 /// on it fails.
 fn unconnected() -> (auth_throttle_redis::fred::clients::Pool, RedisSettings) {
     let settings = RedisSettings::new("redis://127.0.0.1:1").with_prefix("x");
-    (settings.build_pool().unwrap(), settings)
+    let pool = settings
+        .build_pool()
+        .unwrap_or_else(|e| panic!("building a pool: {e}"));
+    (pool, settings)
 }
 
 #[tokio::test]
