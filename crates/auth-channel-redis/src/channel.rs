@@ -111,17 +111,17 @@ impl RedisAuthChannel {
             None => (settings.build_pool()?, true),
         };
         let subscriber = {
-            let mut fred = settings.fred_builder()?;
+            let mut client = settings.fred_builder()?;
             let buffer = builder.buffer;
-            fred.with_performance_config(|performance| {
+            client.with_performance_config(|performance| {
                 performance.broadcast_channel_capacity = buffer;
             });
-            fred.build().map_err(RedisChannelError::Connect)?
+            client.build().map_err(RedisChannelError::Connect)?
         };
         // Subscribe to the notifications before connecting, so none is
         // missed.
         let messages = subscriber.message_rx();
-        let reconnects = subscriber.reconnect_rx();
+        let mut reconnects = subscriber.reconnect_rx();
         let publisher_reconnects: Vec<_> = if owns_publisher {
             let clients = publisher.clients().iter();
             clients.map(|c| (c.clone(), c.reconnect_rx())).collect()
@@ -138,7 +138,6 @@ impl RedisAuthChannel {
             let _ = subscriber.quit().await;
             return Err(error);
         }
-        let mut reconnects = reconnects;
         // The first connection was announced as a "reconnect": it needs no
         // resubscribe and no resync.
         while reconnects.try_recv().is_ok() {}
