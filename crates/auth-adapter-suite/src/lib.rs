@@ -27,10 +27,9 @@ use std::time::Duration;
 
 use auth_channel_memory::MemoryChannel;
 use auth_core::memory::{MemorySessionBackend, MemoryStore};
+use auth_core::throttle::MemoryThrottle;
 use auth_core::{NewUser, Policies, Policy, Principal, SessionKey};
-use auth_http::auth_local_idp::{
-    Argon2Hasher, LocalIdP, LocalIdpBuilder, MemoryThrottle, TokenIssuer,
-};
+use auth_http::auth_local_idp::{Argon2Hasher, LocalIdP, LocalIdpBuilder, TokenIssuer};
 use auth_http::{ConfigError, Guard, LiveAuth, LiveAuthBuilder, LivePage, Region, escape_html};
 
 /// A framework adapter under test.

@@ -29,11 +29,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use auth_channel_memory::MemoryChannel;
-use auth_channel_redis::RedisAuthChannel;
 use auth_channel_redis::fred::clients::Client;
 use auth_channel_redis::fred::interfaces::{ClientInterface, ClientLike};
 use auth_channel_redis::fred::types::Builder;
 use auth_channel_redis::fred::types::config::Config;
+use auth_channel_redis::{RedisAuthChannel, RedisSettings};
 use auth_core::{AuthChannel, AuthEvent, Claim, Principal};
 use futures_util::StreamExt;
 use tokio::sync::Notify;
@@ -130,11 +130,8 @@ fn main() {
         .expect("a runtime");
     runtime.block_on(async {
         let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
-        let connect = || {
-            RedisAuthChannel::builder(url.as_str())
-                .with_prefix(prefix.as_str())
-                .connect()
-        };
+        let settings = RedisSettings::new(url.as_str()).with_prefix(prefix.as_str());
+        let connect = || RedisAuthChannel::connect(&settings);
         let a = connect().await.expect("connect worker A");
         let b = connect().await.expect("connect worker B");
         let raw = raw_client(&url).await;
@@ -171,9 +168,9 @@ fn main() {
             .client_list::<String, String>(None, None)
             .await
             .expect("CLIENT LIST");
-        let held = b
-            .connection_names()
-            .iter()
+        let held = [Some(b.subscriber_name()), b.publisher_name()]
+            .into_iter()
+            .flatten()
             .map(|name| {
                 list.lines()
                     .filter(|line| line.split(' ').any(|f| f == format!("name={name}")))

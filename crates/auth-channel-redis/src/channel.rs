@@ -4,19 +4,17 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use auth_channel_memory::MemoryChannel;
 use auth_core::{AuthChannel, AuthEvent, ChannelError, EventStream};
-use fred::clients::Client;
+use auth_redis::RedisSettings;
+use fred::clients::{Client, Pool};
 use fred::interfaces::{ClientInterface, ClientLike, EventInterface, PubsubInterface};
-use fred::types::Builder;
-use fred::types::config::{Config, ReconnectPolicy};
-use socket2::TcpKeepalive;
+use fred::types::config::Options;
 use tokio::task::JoinHandle;
 
-use crate::config::{Names, RedisChannelBuilder, redact_url};
+use crate::config::{Names, RedisChannelBuilder};
 use crate::error::RedisChannelError;
 use crate::listener::{Listener, name_on_reconnect};
 use crate::wire;
@@ -24,9 +22,11 @@ use crate::wire;
 /// An [`AuthChannel`] over Redis pub/sub, for apps that run several worker
 /// processes. See the [crate docs](crate) for the design.
 ///
-/// Cloning gives another handle to the same channel (the same two
+/// Cloning gives another handle to the same channel (the same
 /// connections). When the last handle is dropped, the background tasks stop,
-/// the connections close, and local streams end.
+/// the connections the channel opened close (a publisher pool given with
+/// [`from_pool`](Self::from_pool) stays open for its other users), and
+/// local streams end.
 #[derive(Clone)]
 pub struct RedisAuthChannel {
     shared: Arc<Shared>,
@@ -34,7 +34,11 @@ pub struct RedisAuthChannel {
 
 struct Shared {
     local: MemoryChannel,
-    publisher: Client,
+    publisher: Pool,
+    /// Whether the channel opened the publisher pool (and so names and
+    /// closes it).
+    owns_publisher: bool,
+    publish_options: Options,
     subscriber: Client,
     names: Names,
     prefix: String,
@@ -57,9 +61,12 @@ impl Drop for Shared {
         }
         self.local.shutdown();
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let (publisher, subscriber) = (self.publisher.clone(), self.subscriber.clone());
+            let publisher = self.owns_publisher.then(|| self.publisher.clone());
+            let subscriber = self.subscriber.clone();
             runtime.spawn(async move {
-                let _ = publisher.quit().await;
+                if let Some(publisher) = publisher {
+                    let _ = publisher.quit().await;
+                }
                 let _ = subscriber.quit().await;
             });
         }
@@ -67,35 +74,70 @@ impl Drop for Shared {
 }
 
 impl RedisAuthChannel {
-    /// A builder for the Redis server at `url`.
-    pub fn builder(url: impl Into<String>) -> RedisChannelBuilder {
-        RedisChannelBuilder::new(url)
+    /// Connects with `settings`: a subscriber connection and a publisher
+    /// pool of the channel's own (of the settings' pool size). Fails on bad
+    /// settings or when Redis is unreachable now; later outages are retried
+    /// in the background.
+    pub async fn connect(settings: &RedisSettings) -> Result<Self, RedisChannelError> {
+        RedisChannelBuilder::new(settings).connect().await
     }
 
-    pub(crate) async fn connect(settings: RedisChannelBuilder) -> Result<Self, RedisChannelError> {
-        let names = Names::new(&settings.prefix);
-        let publisher = client(&settings)?;
-        let subscriber = client(&settings)?;
+    /// Connects a subscriber connection of its own with `settings`, and
+    /// publishes through `publisher`, a pool the app already connected
+    /// (usually [`RedisSettings::connect_pool`], shared with the sessions
+    /// and throttles). The subscriber cannot be shared: a connection in
+    /// subscribe mode runs no other command.
+    pub async fn from_pool(
+        publisher: Pool,
+        settings: &RedisSettings,
+    ) -> Result<Self, RedisChannelError> {
+        RedisChannelBuilder::new(settings)
+            .with_publisher_pool(publisher)
+            .connect()
+            .await
+    }
+
+    /// A builder for the channel's own settings (publish timeout, message
+    /// buffer) over `settings`.
+    pub fn builder(settings: &RedisSettings) -> RedisChannelBuilder {
+        RedisChannelBuilder::new(settings)
+    }
+
+    pub(crate) async fn start(builder: RedisChannelBuilder) -> Result<Self, RedisChannelError> {
+        let settings = &builder.settings;
+        let names = Names::new(settings.prefix());
+        let (publisher, owns_publisher) = match builder.publisher {
+            Some(pool) => (pool, false),
+            None => (settings.build_pool()?, true),
+        };
+        let subscriber = {
+            let mut client = settings.fred_builder()?;
+            let buffer = builder.buffer;
+            client.with_performance_config(|performance| {
+                performance.broadcast_channel_capacity = buffer;
+            });
+            client.build().map_err(RedisChannelError::Connect)?
+        };
         // Subscribe to the notifications before connecting, so none is
         // missed.
         let messages = subscriber.message_rx();
         let mut reconnects = subscriber.reconnect_rx();
-        let publisher_reconnects = publisher.reconnect_rx();
+        let publisher_reconnects: Vec<_> = if owns_publisher {
+            let clients = publisher.clients().iter();
+            clients.map(|c| (c.clone(), c.reconnect_rx())).collect()
+        } else {
+            Vec::new()
+        };
 
-        for (client, name) in [
-            (&publisher, &names.publisher_name),
-            (&subscriber, &names.subscriber_name),
-        ] {
-            client.init().await.map_err(RedisChannelError::Connect)?;
-            client
-                .client_setname(name.as_str())
-                .await
-                .map_err(RedisChannelError::Connect)?;
+        let started = subscribe(&subscriber, &publisher, owns_publisher, &names).await;
+        if let Err(error) = started {
+            // Nothing may keep reconnecting behind a failed start.
+            if owns_publisher {
+                let _ = publisher.quit().await;
+            }
+            let _ = subscriber.quit().await;
+            return Err(error);
         }
-        subscriber
-            .psubscribe(names.pattern.as_str())
-            .await
-            .map_err(RedisChannelError::Connect)?;
         // The first connection was announced as a "reconnect": it needs no
         // resubscribe and no resync.
         while reconnects.try_recv().is_ok() {}
@@ -110,26 +152,35 @@ impl RedisAuthChannel {
             origin: origin.clone(),
             stats: Arc::clone(&stats),
         };
-        let tasks = vec![
-            tokio::spawn(listener.run(messages, reconnects)),
-            tokio::spawn(name_on_reconnect(
-                publisher.clone(),
+        let mut tasks = vec![tokio::spawn(listener.run(messages, reconnects))];
+        for (client, reconnected) in publisher_reconnects {
+            tasks.push(tokio::spawn(name_on_reconnect(
+                client,
                 names.publisher_name.clone(),
-                publisher_reconnects,
-            )),
-        ];
+                reconnected,
+            )));
+        }
         tracing::info!(
-            url = %redact_url(&settings.url),
-            prefix = %settings.prefix,
+            url = %settings.redacted_url(),
+            prefix = %settings.prefix(),
+            shared_publisher = !owns_publisher,
             "Redis auth channel connected"
         );
+        let publish_timeout = builder
+            .publish_timeout
+            .unwrap_or_else(|| settings.command_timeout());
         Ok(Self {
             shared: Arc::new(Shared {
                 local,
                 publisher,
+                owns_publisher,
+                publish_options: Options {
+                    timeout: Some(publish_timeout),
+                    ..Options::default()
+                },
                 subscriber,
                 names,
-                prefix: settings.prefix,
+                prefix: settings.prefix().to_owned(),
                 origin,
                 stats,
                 tasks,
@@ -151,19 +202,31 @@ impl RedisAuthChannel {
     }
 
     /// The `CLIENT SETNAME` of the subscriber connection
-    /// (`<prefix>:subscriber`) and of the publisher connection
-    /// (`<prefix>:publisher`), so operators can find them in `CLIENT LIST`.
-    pub fn connection_names(&self) -> [&str; 2] {
-        [
-            &self.shared.names.subscriber_name,
-            &self.shared.names.publisher_name,
-        ]
+    /// (`<prefix>:subscriber`), so operators can find it in `CLIENT LIST`.
+    pub fn subscriber_name(&self) -> &str {
+        &self.shared.names.subscriber_name
     }
 
-    /// How many Redis connections this channel holds: always 2 (one
-    /// subscriber, one publisher), however many local subscribers it has.
+    /// The `CLIENT SETNAME` of the publisher pool's connections
+    /// (`<prefix>:publisher`) when the channel opened them; `None` when it
+    /// publishes through a pool given with [`from_pool`](Self::from_pool),
+    /// whose connections it leaves as they are.
+    pub fn publisher_name(&self) -> Option<&str> {
+        self.shared
+            .owns_publisher
+            .then_some(self.shared.names.publisher_name.as_str())
+    }
+
+    /// How many Redis connections the channel opened, however many local
+    /// subscribers it has: its subscriber, plus its publisher pool's (1 by
+    /// default) unless the pool was given with [`from_pool`](Self::from_pool).
     pub fn redis_connections(&self) -> usize {
-        2
+        let publishers = if self.shared.owns_publisher {
+            self.shared.publisher.size()
+        } else {
+            0
+        };
+        1 + publishers
     }
 
     /// How many times the local subscribers were told to resync: after each
@@ -179,51 +242,44 @@ impl RedisAuthChannel {
         self.shared.stats.dropped.load(Ordering::Relaxed)
     }
 
-    /// Whether both connections are up now.
+    /// Whether the subscriber connection and every publisher connection
+    /// are up now.
     pub fn is_connected(&self) -> bool {
-        self.shared.publisher.is_connected() && self.shared.subscriber.is_connected()
+        let publisher = &self.shared.publisher;
+        self.shared.subscriber.is_connected()
+            && publisher.clients().iter().all(Client::is_connected)
     }
 }
 
-/// A client with this crate's timeouts and reconnect policy.
-fn client(settings: &RedisChannelBuilder) -> Result<Client, RedisChannelError> {
-    let config = Config::from_url(&settings.url).map_err(RedisChannelError::Url)?;
-    let min = millis(settings.reconnect_min);
-    let max = millis(settings.reconnect_max);
-    let timeout = settings.publish_timeout;
-    let buffer = settings.buffer;
-    Builder::from_config(config)
-        .with_connection_config(|connection| {
-            connection.connection_timeout = timeout;
-            connection.internal_command_timeout = timeout;
-            // Small messages: send each at once.
-            connection.tcp.nodelay = Some(true);
-            // The subscriber connection is quiet for long stretches; let the
-            // OS notice one that died without a FIN (a network partition),
-            // so it is reconnected and the tabs resynced.
-            connection.tcp.keepalive = Some(
-                TcpKeepalive::new()
-                    .with_time(KEEPALIVE_IDLE)
-                    .with_interval(KEEPALIVE_INTERVAL),
-            );
-        })
-        .with_performance_config(|performance| {
-            performance.default_command_timeout = timeout;
-            performance.broadcast_channel_capacity = buffer;
-        })
-        // Retry forever: the channel must come back whenever Redis does.
-        .set_policy(ReconnectPolicy::new_exponential(0, min, max, 2))
-        .build()
+/// Connects the subscriber (and the publisher pool when the channel owns
+/// it), names the channel's connections and subscribes to the pattern.
+async fn subscribe(
+    subscriber: &Client,
+    publisher: &Pool,
+    owns_publisher: bool,
+    names: &Names,
+) -> Result<(), RedisChannelError> {
+    if owns_publisher {
+        publisher.init().await.map_err(RedisChannelError::Connect)?;
+        for client in publisher.clients() {
+            client
+                .client_setname(names.publisher_name.as_str())
+                .await
+                .map_err(RedisChannelError::Connect)?;
+        }
+    }
+    subscriber
+        .init()
+        .await
+        .map_err(RedisChannelError::Connect)?;
+    subscriber
+        .client_setname(names.subscriber_name.as_str())
+        .await
+        .map_err(RedisChannelError::Connect)?;
+    subscriber
+        .psubscribe(names.pattern.as_str())
+        .await
         .map_err(RedisChannelError::Connect)
-}
-
-/// Idle time before the first TCP keepalive probe.
-const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
-/// Time between unanswered keepalive probes.
-const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
-
-fn millis(duration: Duration) -> u32 {
-    u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
 }
 
 impl fmt::Debug for RedisAuthChannel {
@@ -252,6 +308,8 @@ impl AuthChannel for RedisAuthChannel {
         shared.local.publish(user_id, event).await?;
         shared
             .publisher
+            .next_connected()
+            .with_options(&shared.publish_options)
             .publish::<(), _, _>(shared.names.channel(user_id), text)
             .await
             .map_err(RedisChannelError::Publish)?;

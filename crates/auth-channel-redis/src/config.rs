@@ -1,26 +1,31 @@
-//! The builder of a [`RedisAuthChannel`](crate::RedisAuthChannel).
+//! The builder of a [`RedisAuthChannel`](crate::RedisAuthChannel): the
+//! shared Redis settings, plus what only the channel has (its publish
+//! timeout, its message buffer, and whose pool it publishes through).
 
 use std::fmt;
 use std::time::Duration;
 
+use auth_redis::RedisSettings;
+use fred::clients::Pool;
+
 use crate::channel::RedisAuthChannel;
 use crate::error::RedisChannelError;
 
-/// The channel-name prefix when none is set.
-pub const DEFAULT_PREFIX: &str = "live-auth";
+/// The default number of received messages that may wait for the local
+/// fan-out.
+pub const DEFAULT_MESSAGE_BUFFER: usize = 4096;
 
-/// The longest prefix accepted, in bytes.
-pub const MAX_PREFIX_LEN: usize = 100;
-
-/// Configures and connects a [`RedisAuthChannel`].
+/// Configures and connects a [`RedisAuthChannel`], for the settings that
+/// only the channel has. [`RedisAuthChannel::connect`] and
+/// [`RedisAuthChannel::from_pool`] are this builder with its defaults.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), auth_channel_redis::RedisChannelError> {
 /// use std::time::Duration;
-/// use auth_channel_redis::RedisAuthChannel;
+/// use auth_channel_redis::{RedisAuthChannel, RedisSettings};
 ///
-/// let channel = RedisAuthChannel::builder("redis://127.0.0.1:6379")
-///     .with_prefix("shop-prod")
+/// let settings = RedisSettings::new("redis://127.0.0.1:6379").with_prefix("shop-prod");
+/// let channel = RedisAuthChannel::builder(&settings)
 ///     .with_publish_timeout(Duration::from_secs(1))
 ///     .connect()
 ///     .await?;
@@ -29,87 +34,70 @@ pub const MAX_PREFIX_LEN: usize = 100;
 #[derive(Clone)]
 #[must_use]
 pub struct RedisChannelBuilder {
-    pub(crate) url: String,
-    pub(crate) prefix: String,
-    pub(crate) publish_timeout: Duration,
-    pub(crate) reconnect_min: Duration,
-    pub(crate) reconnect_max: Duration,
+    pub(crate) settings: RedisSettings,
+    pub(crate) publisher: Option<Pool>,
+    pub(crate) publish_timeout: Option<Duration>,
     pub(crate) buffer: usize,
 }
 
 impl RedisChannelBuilder {
-    /// A builder for the Redis server at `url` (`redis://host:port/db`, with
-    /// an optional `user:password@`).
-    pub fn new(url: impl Into<String>) -> Self {
+    /// A builder over `settings`: the URL, the prefix (events of user `u`
+    /// go to the Redis channel `<prefix>:user:<u>`, so processes that
+    /// should hear each other use the same one), the timeouts, keepalive,
+    /// reconnect backoff and the publisher pool's size.
+    pub fn new(settings: &RedisSettings) -> Self {
         Self {
-            url: url.into(),
-            prefix: DEFAULT_PREFIX.to_owned(),
-            publish_timeout: Duration::from_secs(2),
-            reconnect_min: Duration::from_millis(100),
-            reconnect_max: Duration::from_secs(5),
-            buffer: 4096,
+            settings: settings.clone(),
+            publisher: None,
+            publish_timeout: None,
+            buffer: DEFAULT_MESSAGE_BUFFER,
         }
     }
 
-    /// The channel-name prefix (default [`DEFAULT_PREFIX`]): events of user
-    /// `u` go to the Redis channel `<prefix>:user:<u>`. Processes that
-    /// should hear each other use the same prefix; apps (or test runs)
-    /// sharing one Redis use different ones. At most [`MAX_PREFIX_LEN`]
-    /// bytes of printable ASCII without spaces.
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
+    /// Publishes through `pool`, one the app already connected (usually
+    /// with [`RedisSettings::connect_pool`], shared with the sessions and
+    /// throttles), instead of a pool of the channel's own. The channel
+    /// leaves that pool's connections unnamed and open when it is dropped.
+    /// The subscriber connection is the channel's own either way.
+    pub fn with_publisher_pool(mut self, pool: Pool) -> Self {
+        self.publisher = Some(pool);
         self
     }
 
-    /// How long a publish waits for Redis before it fails (default 2 s).
-    /// While Redis is unreachable every publish takes this long, then
-    /// returns an error.
+    /// How long a publish waits for Redis before it fails (default: the
+    /// settings' command timeout, 2 s unless set). While Redis is
+    /// unreachable every publish takes this long, then returns an error.
     pub fn with_publish_timeout(mut self, timeout: Duration) -> Self {
-        self.publish_timeout = timeout;
-        self
-    }
-
-    /// The reconnect backoff after a lost connection: the first retry after
-    /// `min`, doubling up to `max` (defaults 100 ms and 5 s), forever.
-    pub fn with_reconnect_backoff(mut self, min: Duration, max: Duration) -> Self {
-        self.reconnect_min = min;
-        self.reconnect_max = max;
+        self.publish_timeout = Some(timeout);
         self
     }
 
     /// How many received messages may wait for the local fan-out (default
-    /// 4,096). When the fan-out falls further behind, the overflow is
-    /// dropped and every local subscriber gets a resync instead.
+    /// [`DEFAULT_MESSAGE_BUFFER`]). When the fan-out falls further behind,
+    /// the overflow is dropped and every local subscriber gets a resync
+    /// instead.
     pub fn with_message_buffer(mut self, messages: usize) -> Self {
         self.buffer = messages;
         self
     }
 
-    /// Checks the settings, connects both connections (publisher and
-    /// subscriber) and subscribes to the prefix's pattern. Fails when Redis
-    /// is unreachable now; later outages are retried in the background.
+    /// Checks the settings, connects the subscriber connection (and the
+    /// publisher pool, unless one was given) and subscribes to the prefix's
+    /// pattern. Fails when Redis is unreachable now; later outages are
+    /// retried in the background.
     pub async fn connect(self) -> Result<RedisAuthChannel, RedisChannelError> {
         self.validate()?;
-        RedisAuthChannel::connect(self).await
+        RedisAuthChannel::start(self).await
     }
 
-    fn validate(&self) -> Result<(), RedisChannelError> {
-        let prefix_ok = !self.prefix.is_empty()
-            && self.prefix.len() <= MAX_PREFIX_LEN
-            && self.prefix.bytes().all(|b| b.is_ascii_graphic());
-        if !prefix_ok {
-            return Err(RedisChannelError::Config(
-                "the prefix must be 1 to 100 printable ASCII characters without spaces",
-            ));
-        }
-        if self.publish_timeout.is_zero() {
+    pub(crate) fn validate(&self) -> Result<(), RedisChannelError> {
+        self.settings.validate()?;
+        if self
+            .publish_timeout
+            .is_some_and(|timeout| timeout.is_zero())
+        {
             return Err(RedisChannelError::Config(
                 "the publish timeout must be above zero",
-            ));
-        }
-        if self.reconnect_min.is_zero() || self.reconnect_min > self.reconnect_max {
-            return Err(RedisChannelError::Config(
-                "the reconnect backoff needs 0 < min <= max",
             ));
         }
         if self.buffer == 0 {
@@ -124,24 +112,11 @@ impl RedisChannelBuilder {
 impl fmt::Debug for RedisChannelBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisChannelBuilder")
-            .field("url", &redact_url(&self.url))
-            .field("prefix", &self.prefix)
+            .field("settings", &self.settings)
+            .field("shared_publisher", &self.publisher.is_some())
             .field("publish_timeout", &self.publish_timeout)
-            .field("reconnect_min", &self.reconnect_min)
-            .field("reconnect_max", &self.reconnect_max)
             .field("buffer", &self.buffer)
             .finish()
-    }
-}
-
-/// `url` without its password, for `Debug` and logs.
-pub(crate) fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let user = url[scheme + 3..at].split(':').next().unwrap_or_default();
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
     }
 }
 
@@ -203,30 +178,36 @@ mod tests {
 
     #[test]
     fn bad_settings_are_refused() {
+        let settings = RedisSettings::new("redis://h");
         for prefix in ["", "has space", "tab\t", "é", &"x".repeat(101)] {
-            let builder = RedisChannelBuilder::new("redis://h").with_prefix(prefix);
+            let builder = RedisChannelBuilder::new(&settings.clone().with_prefix(prefix));
             assert!(
-                matches!(builder.validate(), Err(RedisChannelError::Config(_))),
+                matches!(builder.validate(), Err(RedisChannelError::Settings(_))),
                 "{prefix:?}"
             );
         }
-        let zero = RedisChannelBuilder::new("redis://h").with_publish_timeout(Duration::ZERO);
-        assert!(zero.validate().is_err());
-        let backwards = RedisChannelBuilder::new("redis://h")
+        let zero = RedisChannelBuilder::new(&settings).with_publish_timeout(Duration::ZERO);
+        assert!(matches!(zero.validate(), Err(RedisChannelError::Config(_))));
+        let backwards = settings
+            .clone()
             .with_reconnect_backoff(Duration::from_secs(2), Duration::from_secs(1));
-        assert!(backwards.validate().is_err());
+        assert!(matches!(
+            RedisChannelBuilder::new(&backwards).validate(),
+            Err(RedisChannelError::Settings(_))
+        ));
         assert!(
-            RedisChannelBuilder::new("redis://h")
+            RedisChannelBuilder::new(&settings)
                 .with_message_buffer(0)
                 .validate()
                 .is_err()
         );
-        assert!(RedisChannelBuilder::new("redis://h").validate().is_ok());
+        assert!(RedisChannelBuilder::new(&settings).validate().is_ok());
     }
 
     #[test]
     fn debug_hides_the_password() {
-        let builder = RedisChannelBuilder::new("redis://app:hunter2@cache:6379/0");
+        let settings = RedisSettings::new("redis://app:hunter2@cache:6379/0");
+        let builder = RedisChannelBuilder::new(&settings);
         let debug = format!("{builder:?}");
         assert!(!debug.contains("hunter2"), "{debug}");
         assert!(debug.contains("redis://app:***@cache:6379/0"), "{debug}");

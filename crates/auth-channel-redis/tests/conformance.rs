@@ -138,10 +138,11 @@ async fn a_thousand_tabs_cost_two_redis_connections() {
         );
     }
     let raw = raw_client(&url).await;
-    let mut held = 0;
-    for name in channel.connection_names() {
-        held += common::connections_named(&raw, name).await.len();
-    }
+    let publisher = channel.publisher_name().expect("a publisher of its own");
+    let held = common::connections_named(&raw, channel.subscriber_name())
+        .await
+        .len()
+        + common::connections_named(&raw, publisher).await.len();
     assert_eq!(held, 2);
     assert_eq!(channel.redis_connections(), 2);
     assert_eq!(channel.local().user_count(), 100);
@@ -151,12 +152,24 @@ async fn a_thousand_tabs_cost_two_redis_connections() {
 #[tokio::test]
 async fn refuses_bad_settings_and_an_unreachable_server() {
     let Some(url) = redis_url() else { return };
-    let bad = auth_channel_redis::RedisAuthChannel::builder(url.as_str())
-        .with_prefix("two words")
+    let spaced = common::settings(&url, "two words");
+    let bad = auth_channel_redis::RedisAuthChannel::connect(&spaced).await;
+    assert!(matches!(
+        bad,
+        Err(auth_channel_redis::RedisChannelError::Settings(_))
+    ));
+    let pool = common::settings(&url, "p").build_pool().unwrap();
+    let shared = auth_channel_redis::RedisAuthChannel::from_pool(pool, &spaced).await;
+    assert!(matches!(
+        shared,
+        Err(auth_channel_redis::RedisChannelError::Settings(_))
+    ));
+    let zero = auth_channel_redis::RedisAuthChannel::builder(&common::settings(&url, "p"))
+        .with_publish_timeout(Duration::ZERO)
         .connect()
         .await;
     assert!(matches!(
-        bad,
+        zero,
         Err(auth_channel_redis::RedisChannelError::Config(_))
     ));
     let closed = {
@@ -164,9 +177,8 @@ async fn refuses_bad_settings_and_an_unreachable_server() {
         listener.local_addr().unwrap().port()
     };
     let started = std::time::Instant::now();
-    let down = auth_channel_redis::RedisAuthChannel::builder(format!("redis://127.0.0.1:{closed}"))
-        .connect()
-        .await;
+    let nobody = auth_channel_redis::RedisSettings::new(format!("redis://127.0.0.1:{closed}"));
+    let down = auth_channel_redis::RedisAuthChannel::connect(&nobody).await;
     assert!(matches!(
         down,
         Err(auth_channel_redis::RedisChannelError::Connect(_))

@@ -39,7 +39,7 @@ async fn killed_subscriber_reconnects_resubscribes_and_resyncs_the_tabs() {
 
     // Both workers' subscriber connections share the name; kill both, as a
     // Redis restart would.
-    let killed = kill_named(&raw, a.connection_names()[0]).await;
+    let killed = kill_named(&raw, a.subscriber_name()).await;
     assert_eq!(killed, 2);
 
     for tab in &mut tabs {
@@ -63,7 +63,8 @@ async fn killed_publisher_reconnects_and_publishes_again() {
     let (a, b) = (channel(&url, &prefix).await, channel(&url, &prefix).await);
     let mut tab = b.subscribe("local:1").await.unwrap();
     let raw = raw_client(&url).await;
-    assert_eq!(kill_named(&raw, a.connection_names()[1]).await, 2);
+    let publisher = a.publisher_name().expect("a publisher of its own");
+    assert_eq!(kill_named(&raw, publisher).await, 2);
 
     // A publish right after the kill either waits for the reconnect or
     // fails with a typed error; one soon after goes through.
@@ -193,11 +194,12 @@ async fn dropping_the_channel_closes_its_connections_and_ends_local_streams() {
     let prefix = fresh_prefix();
     let channel = channel(&url, &prefix).await;
     let mut tab = channel.subscribe("local:1").await.unwrap();
-    let names: Vec<String> = channel
-        .connection_names()
-        .iter()
-        .map(|n| (*n).to_owned())
+    let names: Vec<String> = [Some(channel.subscriber_name()), channel.publisher_name()]
+        .into_iter()
+        .flatten()
+        .map(str::to_owned)
         .collect();
+    assert_eq!(names.len(), 2);
     drop(channel);
     assert_eq!(next_within(&mut tab, WAIT).await, None);
     let raw = raw_client(&url).await;
@@ -221,8 +223,7 @@ async fn a_flood_ends_in_the_latest_state_or_a_resync_never_a_stale_one() {
     let Some(url) = redis_url() else { return };
     let prefix = fresh_prefix();
     // A one-message buffer, so a flood can overflow it.
-    let channel = auth_channel_redis::RedisAuthChannel::builder(url.as_str())
-        .with_prefix(prefix.as_str())
+    let channel = auth_channel_redis::RedisAuthChannel::builder(&common::settings(&url, &prefix))
         .with_message_buffer(1)
         .connect()
         .await

@@ -12,11 +12,12 @@
 //! | [`OneTimeTokenStore`], [`OneTimeToken`] | single-use, expiring links for the account flows (verify an email, reset a password) |
 //! | [`Policy`], [`Policies`] | named predicates over a principal |
 //! | [`AuthActions`] | grant, revoke, sign out: store, then session, then channel |
+//! | [`throttle::Throttle`] | at most N attempts per key per window, for logins and other guessable steps |
 //!
 //! Features: `memory` (default) adds [`memory::MemoryStore`] (also a
-//! [`OneTimeTokenStore`] for its users), [`memory::MemorySessionBackend`]
-//! and [`memory::MemoryTokenStore`]; `testkit` adds conformance suites that
-//! any backend runs against itself.
+//! [`OneTimeTokenStore`] for its users), [`memory::MemorySessionBackend`],
+//! [`memory::MemoryTokenStore`] and `throttle::MemoryThrottle`; `testkit`
+//! adds conformance suites that any backend runs against itself.
 //!
 //! # Implementing a custom store
 //!
@@ -98,6 +99,7 @@ mod policy;
 mod principal;
 mod session;
 mod store;
+pub mod throttle;
 mod user;
 
 #[cfg(feature = "memory")]

@@ -119,7 +119,7 @@ pub(crate) struct Inner {
     #[cfg(feature = "local-idp")]
     pub(crate) local_idp: Option<Arc<auth_local_idp::LocalIdP>>,
     #[cfg(feature = "local-idp")]
-    pub(crate) verify_token_throttle: Arc<dyn auth_local_idp::Throttle>,
+    pub(crate) verify_token_throttle: Arc<dyn auth_core::throttle::Throttle>,
     #[cfg(feature = "local-idp")]
     pub(crate) account: Option<Arc<crate::account::Lifecycle>>,
 }
@@ -259,7 +259,7 @@ pub struct LiveAuthBuilder {
     #[cfg(feature = "local-idp")]
     local_idp: Option<Arc<auth_local_idp::LocalIdP>>,
     #[cfg(feature = "local-idp")]
-    verify_token_throttle: Option<Arc<dyn auth_local_idp::Throttle>>,
+    verify_token_throttle: Option<Arc<dyn auth_core::throttle::Throttle>>,
     #[cfg(feature = "local-idp")]
     account: Option<crate::account::AccountFlows>,
 }
@@ -284,14 +284,14 @@ impl LiveAuthBuilder {
     }
 
     /// Throttles `POST {prefix}/local/verify-token` per client address.
-    /// Default: a [`MemoryThrottle`](auth_local_idp::MemoryThrottle) of 60
+    /// Default: a [`MemoryThrottle`](auth_core::throttle::MemoryThrottle) of 60
     /// calls per address per minute. A refused call answers 429 with a
     /// JSON body and `Retry-After`; pass a shared throttle (such as a Redis
     /// one) so all workers count together.
     #[cfg(feature = "local-idp")]
     pub fn with_verify_token_throttle(
         mut self,
-        throttle: Arc<dyn auth_local_idp::Throttle>,
+        throttle: Arc<dyn auth_core::throttle::Throttle>,
     ) -> Self {
         self.verify_token_throttle = Some(throttle);
         self
@@ -471,7 +471,7 @@ impl LiveAuthBuilder {
                     .map(|flows| Arc::new(crate::account::Lifecycle::new(flows))),
                 #[cfg(feature = "local-idp")]
                 verify_token_throttle: self.verify_token_throttle.unwrap_or_else(|| {
-                    Arc::new(auth_local_idp::MemoryThrottle::new(
+                    Arc::new(auth_core::throttle::MemoryThrottle::new(
                         60,
                         std::time::Duration::from_secs(60),
                     ))

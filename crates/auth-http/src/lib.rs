@@ -74,7 +74,10 @@ mod warn;
 mod writer;
 
 #[cfg(feature = "local-idp")]
-pub use account::{AccountFlows, DEFAULT_MAX_PENDING_MAIL, RegistrationMode};
+pub use account::{
+    AccountFlows, DEFAULT_MAIL_ADDRESS_LIMIT, DEFAULT_MAIL_LIMIT, DEFAULT_MAIL_WINDOW,
+    DEFAULT_MAX_PENDING_MAIL, RegistrationMode,
+};
 pub use code::ErrorCode;
 pub use config::{
     ConfigError, CookieConfig, DEFAULT_MAX_SOCKETS_PER_SESSION, LiveAuth, LiveAuthBuilder,

@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::memory::MemoryStore;
+use auth_core::throttle::MemoryThrottle;
 use auth_local_idp::{
-    Argon2Hasher, CommonPasswords, LocalIdP, MemoryThrottle, PasswordPolicy, Registration,
-    TokenIssuer, Verification,
+    Argon2Hasher, CommonPasswords, LocalIdP, PasswordPolicy, Registration, TokenIssuer,
+    Verification,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Map, json};

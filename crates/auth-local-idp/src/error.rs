@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use auth_core::{BoxError, IdpError, InvalidInput, StoreError};
 
-use crate::throttle::ThrottleError;
 use crate::token::TokenError;
+use auth_core::throttle::ThrottleError;
 
 /// What went wrong in a [`LocalIdP`](crate::LocalIdP) call.
 ///

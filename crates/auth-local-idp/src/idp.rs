@@ -17,8 +17,8 @@ use crate::address::{DEFAULT_IPV6_PREFIX, address_group};
 use crate::error::{ConfigError, LocalIdpError};
 use crate::hasher::Argon2Hasher;
 use crate::policy::PasswordPolicy;
-use crate::throttle::{MemoryThrottle, Throttle};
 use crate::token::{IdToken, TokenError, TokenIssuer};
+use auth_core::throttle::{MemoryThrottle, Throttle};
 
 /// The provider name in links and user ids (`local:<uuid>`).
 pub const PROVIDER: &str = "local";

@@ -7,7 +7,7 @@
 //! | [`LocalIdP`] | registration, login, password change and reset, tokens; an [`IdentityProvider`](auth_core::IdentityProvider) named `local` |
 //! | [`Argon2Hasher`] | Argon2id PHC hashes on N dedicated threads with bounded memory and a bounded, login-first queue; re-hashing of old parameters |
 //! | [`TokenIssuer`] | HS256 (or RS256) JWTs with a pinned algorithm, issuer, audience and expiry |
-//! | [`Throttle`], [`MemoryThrottle`] | at most N attempts per key per window, in bounded memory |
+//! | [`Throttle`], [`MemoryThrottle`] | at most N attempts per key per window, in bounded memory (from `auth-core`, re-exported) |
 //! | [`PasswordPolicy`], [`PasswordRule`], [`CommonPasswords`] | what a new password must satisfy: 8 to 1,024 bytes, not one of the 10,000 most common |
 //! | [`normalize_email`] | the one email rule applied before every lookup |
 //!
@@ -81,10 +81,13 @@ mod login;
 mod policy;
 mod pool;
 mod registration;
-mod throttle;
 mod token;
 
 pub use address::{DEFAULT_IPV6_PREFIX, address_group};
+/// The throttle trait and its in-memory implementation live in `auth-core`
+/// (so a throttle backend needs no password hashing or JWT code); they are
+/// re-exported here, where the provider takes them.
+pub use auth_core::throttle::{MemoryThrottle, Throttle, ThrottleDecision, ThrottleError};
 pub use common::CommonPasswords;
 pub use email::{MAX_EMAIL_LEN, normalize_email};
 pub use error::{ConfigError, LocalIdpError};
@@ -99,7 +102,6 @@ pub use idp::{
 };
 pub use policy::{PasswordPolicy, PasswordRule};
 pub use registration::{MAX_NAME_LEN, PreparedRegistration, Registration};
-pub use throttle::{MemoryThrottle, Throttle, ThrottleDecision, ThrottleError};
 pub use token::{
     DEFAULT_ISSUER, DEFAULT_LEEWAY, DEFAULT_TOKEN_TTL, IdToken, MAX_TOKEN_LEN, MIN_SECRET_LEN,
     REFUSED_HEADERS, REGISTERED_CLAIMS, TokenError, TokenIssuer, TokenIssuerBuilder,

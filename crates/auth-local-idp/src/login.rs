@@ -8,7 +8,7 @@ use crate::email::normalize_email;
 use crate::error::LocalIdpError;
 use crate::hasher::Verification;
 use crate::idp::{LocalIdP, PROVIDER};
-use crate::throttle::{Throttle, ThrottleDecision};
+use auth_core::throttle::{Throttle, ThrottleDecision};
 
 /// A well-formed user id no account has (`local:` ids are random v4 uuids,
 /// whose version nibble is never 0).

@@ -5,26 +5,22 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use auth_core::{SessionBackend, SessionError, SessionKey, SessionRecord, validate_user_id};
-use fred::clients::Client;
+use auth_redis::RedisSettings;
+use fred::clients::Pool;
 use fred::interfaces::{ClientLike, KeysInterface};
-use fred::types::Builder;
-use fred::types::config::{Config, ReconnectPolicy};
 
 use crate::error::RedisSessionError;
 use crate::scripts::Scripts;
-
-/// The key prefix when none is set.
-pub const DEFAULT_PREFIX: &str = "live-auth";
 
 /// The longest TTL written (about 100 years); longer ones are clamped.
 const MAX_TTL_MS: u128 = 100 * 365 * 24 * 3600 * 1000;
 
 /// A [`SessionBackend`] in Redis. See the [crate docs](crate) for the keys.
 ///
-/// Cloning shares the connection.
+/// Cloning shares the pool.
 #[derive(Clone)]
 pub struct RedisSessionBackend {
-    client: Client,
+    pool: Pool,
     prefix: String,
     scripts: std::sync::Arc<Scripts>,
 }
@@ -33,57 +29,40 @@ impl fmt::Debug for RedisSessionBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisSessionBackend")
             .field("prefix", &self.prefix)
-            .field("connected", &self.client.is_connected())
+            .field("connected", &self.pool.is_connected())
             .finish_non_exhaustive()
     }
 }
 
 impl RedisSessionBackend {
-    /// Connects to the Redis server at `url` with one connection that
-    /// reconnects with backoff (100 ms doubling to 5 s, forever) and a 2 s
-    /// command timeout, and stores under the key prefix `prefix`. Fails
-    /// when Redis is unreachable now.
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self, RedisSessionError> {
-        let config = Config::from_url(url).map_err(RedisSessionError::Url)?;
-        let timeout = Duration::from_secs(2);
-        let client = Builder::from_config(config)
-            .with_connection_config(|connection| {
-                connection.connection_timeout = timeout;
-                connection.internal_command_timeout = timeout;
-                connection.tcp.nodelay = Some(true);
-            })
-            .with_performance_config(|performance| {
-                performance.default_command_timeout = timeout;
-            })
-            .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
-            .build()
-            .map_err(RedisSessionError::Connect)?;
-        client.init().await.map_err(RedisSessionError::Connect)?;
-        Self::new(client, prefix)
+    /// Connects a pool of its own with `settings` (see
+    /// [`RedisSettings`] for the timeouts, keepalive, reconnect backoff and
+    /// pool size) and stores under their prefix. Fails on bad settings, or
+    /// when Redis is unreachable now; later outages are retried in the
+    /// background.
+    pub async fn connect(settings: &RedisSettings) -> Result<Self, RedisSessionError> {
+        let pool = settings.build_pool()?;
+        pool.init().await.map_err(RedisSessionError::Connect)?;
+        Self::from_pool(pool, settings)
     }
 
-    /// A backend over a client the app already has (connected or not; its
-    /// timeouts and reconnect policy are the app's), storing under the key
-    /// prefix `prefix`: 1 to 100 printable ASCII characters without spaces.
-    pub fn new(client: Client, prefix: &str) -> Result<Self, RedisSessionError> {
-        let prefix_ok = !prefix.is_empty()
-            && prefix.len() <= 100
-            && prefix.bytes().all(|b| b.is_ascii_graphic());
-        if !prefix_ok {
-            return Err(RedisSessionError::Config(
-                "the prefix must be 1 to 100 printable ASCII characters without spaces",
-            ));
-        }
+    /// A backend over a pool the app already connected (usually
+    /// [`RedisSettings::connect_pool`], shared with the throttles and the
+    /// channel), storing under the prefix of `settings`. The pool keeps its
+    /// own timeouts and reconnect policy. Checks `settings`; touches no
+    /// Redis.
+    pub fn from_pool(pool: Pool, settings: &RedisSettings) -> Result<Self, RedisSessionError> {
+        settings.validate()?;
         Ok(Self {
-            client,
-            prefix: prefix.to_owned(),
+            pool,
+            prefix: settings.prefix().to_owned(),
             scripts: std::sync::Arc::new(Scripts::new()),
         })
     }
 
-    /// The client, e.g. to share its connection.
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The pool, e.g. to share its connections.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
     }
 
     /// The key prefix.
@@ -128,7 +107,7 @@ impl RedisSessionBackend {
             .scripts
             .save
             .evalsha_with_reload(
-                &self.client,
+                self.pool.next_connected(),
                 vec![self.session_key(key)],
                 vec![
                     json,
@@ -154,7 +133,7 @@ impl SessionBackend for RedisSessionBackend {
     #[tracing::instrument(skip_all)]
     async fn load(&self, key: &SessionKey) -> Result<Option<SessionRecord>, SessionError> {
         let json: Option<String> =
-            fred::interfaces::HashesInterface::hget(&self.client, self.session_key(key), "record")
+            fred::interfaces::HashesInterface::hget(&self.pool, self.session_key(key), "record")
                 .await
                 .map_err(|e| RedisSessionError::Command("loading a session", e))?;
         json.as_deref().map(decode).transpose()
@@ -186,7 +165,7 @@ impl SessionBackend for RedisSessionBackend {
             .scripts
             .delete
             .evalsha_with_reload(
-                &self.client,
+                self.pool.next_connected(),
                 vec![self.session_key(key)],
                 vec![self.index_prefix(), key.as_str().to_owned()],
             )
@@ -205,7 +184,7 @@ impl SessionBackend for RedisSessionBackend {
             .scripts
             .sessions_of
             .evalsha_with_reload(
-                &self.client,
+                self.pool.next_connected(),
                 vec![self.index_key(user_id)],
                 vec![self.session_prefix(), user_id.to_owned()],
             )
@@ -227,7 +206,7 @@ impl SessionBackend for RedisSessionBackend {
             .scripts
             .delete_sessions_of
             .evalsha_with_reload(
-                &self.client,
+                self.pool.next_connected(),
                 vec![self.index_key(user_id)],
                 vec![self.session_prefix(), user_id.to_owned()],
             )
@@ -240,7 +219,7 @@ impl SessionBackend for RedisSessionBackend {
     async fn user_stamp(&self, user_id: &str) -> Result<u64, SessionError> {
         validate_user_id(user_id)?;
         let stamp: Option<String> = self
-            .client
+            .pool
             .get(self.stamp_key(user_id))
             .await
             .map_err(|e| RedisSessionError::Command("reading a change stamp", e))?;
@@ -256,7 +235,7 @@ impl SessionBackend for RedisSessionBackend {
     async fn bump_user_stamp(&self, user_id: &str) -> Result<u64, SessionError> {
         validate_user_id(user_id)?;
         let stamp: i64 = self
-            .client
+            .pool
             .incr(self.stamp_key(user_id))
             .await
             .map_err(|e| RedisSessionError::Command("bumping a change stamp", e))?;

@@ -1,17 +1,15 @@
 //! The errors of this crate, and how they map into the core's.
 
 use auth_core::SessionError;
+use auth_redis::RedisSettingsError;
 
 /// What went wrong in the Redis session backend.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RedisSessionError {
-    /// The configuration was refused.
-    #[error("invalid Redis session configuration: {0}")]
-    Config(&'static str),
-    /// The Redis URL could not be parsed.
-    #[error("invalid Redis URL")]
-    Url(#[source] fred::error::Error),
+    /// The settings were refused before connecting.
+    #[error("invalid Redis settings for the session backend")]
+    Settings(#[from] RedisSettingsError),
     /// Connecting at start-up failed.
     #[error("connecting to Redis failed")]
     Connect(#[source] fred::error::Error),
@@ -27,9 +25,7 @@ pub enum RedisSessionError {
 impl From<RedisSessionError> for SessionError {
     fn from(error: RedisSessionError) -> Self {
         let context = match &error {
-            RedisSessionError::Config(_) | RedisSessionError::Url(_) => {
-                "configuring the Redis session backend"
-            }
+            RedisSessionError::Settings(_) => "configuring the Redis session backend",
             RedisSessionError::Connect(_) => "connecting to Redis",
             RedisSessionError::Command(context, _) => context,
             RedisSessionError::Encode(_) => "encoding a session",

@@ -6,11 +6,11 @@
 //! use std::sync::Arc;
 //!
 //! use auth_core::{SessionBackend, SessionRecord, SessionToken, Principal};
-//! use auth_session_redis::RedisSessionBackend;
+//! use auth_session_redis::{RedisSessionBackend, RedisSettings};
 //!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let backend: Arc<dyn SessionBackend> =
-//!     Arc::new(RedisSessionBackend::connect("redis://127.0.0.1:6379", "my-app").await?);
+//! let settings = RedisSettings::new("redis://127.0.0.1:6379").with_prefix("my-app");
+//! let backend: Arc<dyn SessionBackend> = Arc::new(RedisSessionBackend::connect(&settings).await?);
 //!
 //! let key = SessionToken::generate().key();
 //! let record = SessionRecord::new(Principal::authenticated("local:1", "Ada", vec![]), 0);
@@ -43,10 +43,20 @@
 //! under the app's session secret), never the token itself, so the keyspace
 //! hands out no live sessions. `Debug` shows the prefix only.
 //!
+//! # Connecting
+//!
+//! [`RedisSessionBackend::connect`] opens a pool of its own from a
+//! [`RedisSettings`] (URL, prefix, timeouts, keepalive, pool size; from
+//! `auth-redis`, re-exported here); [`RedisSessionBackend::from_pool`] uses
+//! one the app already connected with [`RedisSettings::connect_pool`], so
+//! the sessions, the login throttles (`auth-throttle-redis`) and the
+//! channel's publisher (`auth-channel-redis`) share one set of connections.
+//!
 //! A crate of its own rather than a feature of `auth-channel-redis`: one
 //! crate per backend, and the two are chosen separately (an app may keep
 //! sessions in SQL and send only live events through Redis, or the
-//! reverse). Both re-export the same `fred`.
+//! reverse). All of them take the same settings and re-export the same
+//! `fred`.
 //!
 //! One Redis server (or primary), not a cluster: the scripts name keys they
 //! compute. Loopback or a private network only: no TLS feature of `fred`
@@ -56,9 +66,12 @@ mod backend;
 mod error;
 mod scripts;
 
-pub use backend::{DEFAULT_PREFIX, RedisSessionBackend};
+pub use backend::RedisSessionBackend;
 pub use error::RedisSessionError;
 
+/// The settings every Redis crate of the stack takes, re-exported so this
+/// crate alone is enough to connect.
+pub use auth_redis::{self, RedisSettings, RedisSettingsError};
 /// The Redis client this crate is built on, re-exported so apps use the
 /// matching version.
 pub use fred;

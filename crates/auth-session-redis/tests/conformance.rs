@@ -10,15 +10,15 @@ use auth_core::testkit::session_conformance;
 use auth_core::{
     Claim, Principal, SessionBackend, SessionError, SessionKey, SessionRecord, SessionToken,
 };
-use auth_session_redis::RedisSessionBackend;
 use auth_session_redis::fred::interfaces::{HashesInterface, KeysInterface, SetsInterface};
+use auth_session_redis::{RedisSessionBackend, RedisSessionError, RedisSettings};
 use futures_util::future::join_all;
 
 /// A backend under a fresh prefix, or `None` when skipped.
 async fn backend() -> Option<RedisSessionBackend> {
     let url = redis_url()?;
-    let prefix = unique_prefix("test");
-    let connected = RedisSessionBackend::connect(&url, &prefix).await;
+    let settings = RedisSettings::new(url).with_prefix(unique_prefix("test"));
+    let connected = RedisSessionBackend::connect(&settings).await;
     Some(connected.unwrap_or_else(|e| panic!("connecting to Redis: {e}")))
 }
 
@@ -61,10 +61,10 @@ async fn the_index_lives_as_long_as_its_longest_session() {
         .await
         .unwrap();
     let index = format!("{}:user-sessions:{user}", backend.prefix());
-    let ttl: i64 = backend.client().pttl(&index).await.unwrap();
+    let ttl: i64 = backend.pool().pttl(&index).await.unwrap();
     assert!(ttl > 590_000, "the index TTL fell to {ttl} ms");
     let session_ttl: i64 = backend
-        .client()
+        .pool()
         .pttl(format!("{}:session:{}", backend.prefix(), short.as_str()))
         .await
         .unwrap();
@@ -81,13 +81,13 @@ async fn expired_members_are_pruned_from_the_index() {
     backend.save(&key, &record_of(user), LONG).await.unwrap();
     // Expire the session behind the backend's back.
     let _: i64 = backend
-        .client()
+        .pool()
         .del(format!("{}:session:{}", backend.prefix(), key.as_str()))
         .await
         .unwrap();
     assert!(backend.sessions_of(user).await.unwrap().is_empty());
     let index = format!("{}:user-sessions:{user}", backend.prefix());
-    let members: Vec<String> = backend.client().smembers(&index).await.unwrap();
+    let members: Vec<String> = backend.pool().smembers(&index).await.unwrap();
     assert!(members.is_empty(), "{members:?}");
 }
 
@@ -99,7 +99,7 @@ async fn corrupt_data_is_a_typed_error_never_a_panic() {
     let key = SessionToken::generate().key();
     let session = format!("{}:session:{}", backend.prefix(), key.as_str());
     let _: i64 = backend
-        .client()
+        .pool()
         .hset(&session, ("record", "{not json"))
         .await
         .unwrap();
@@ -110,7 +110,7 @@ async fn corrupt_data_is_a_typed_error_never_a_panic() {
 
     let user = "local:corrupt";
     let _: () = backend
-        .client()
+        .pool()
         .set(
             format!("{}:user-stamp:{user}", backend.prefix()),
             "NaN",
@@ -132,7 +132,7 @@ async fn corrupt_data_is_a_typed_error_never_a_panic() {
     // A key of the wrong type is a backend error too.
     let wrong = SessionToken::generate().key();
     let _: () = backend
-        .client()
+        .pool()
         .set(
             format!("{}:session:{}", backend.prefix(), wrong.as_str()),
             "a string",
@@ -211,27 +211,40 @@ async fn hostile_user_ids_stay_in_their_own_keys() {
 }
 
 #[tokio::test]
-async fn refuses_a_bad_prefix_and_an_unreachable_server() {
+async fn refuses_bad_settings_and_an_unreachable_server() {
     let Some(url) = redis_url() else { return };
-    assert!(
-        RedisSessionBackend::connect(&url, "has space")
-            .await
-            .is_err()
-    );
-    assert!(RedisSessionBackend::connect(&url, "").await.is_err());
-    assert!(
-        RedisSessionBackend::connect("not a url", "p")
-            .await
-            .is_err()
-    );
+    for prefix in ["has space", ""] {
+        let settings = RedisSettings::new(&url).with_prefix(prefix);
+        assert!(matches!(
+            RedisSessionBackend::connect(&settings).await,
+            Err(RedisSessionError::Settings(_))
+        ));
+        let pool = RedisSettings::new(&url).build_pool().unwrap();
+        assert!(matches!(
+            RedisSessionBackend::from_pool(pool, &settings),
+            Err(RedisSessionError::Settings(_))
+        ));
+    }
+    let not_a_url = RedisSettings::new("not a url").with_prefix("p");
+    let refused = RedisSessionBackend::connect(&not_a_url).await;
+    assert!(matches!(refused, Err(RedisSessionError::Settings(_))));
+    // Mapped into the core's error, it is a backend error that names the
+    // step and keeps the reason.
+    let core: SessionError = refused.unwrap_err().into();
+    assert!(matches!(core, SessionError::Backend { .. }), "{core:?}");
+
     // A closed port: a typed error, quickly.
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
     let started = std::time::Instant::now();
-    let result = RedisSessionBackend::connect(&format!("redis://127.0.0.1:{closed}"), "p").await;
-    assert!(result.is_err());
+    let settings = RedisSettings::new(format!("redis://127.0.0.1:{closed}")).with_prefix("p");
+    let result = RedisSessionBackend::connect(&settings).await;
+    assert!(
+        matches!(result, Err(RedisSessionError::Connect(_))),
+        "{result:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use auth_core::testkit::services::redis_url;
 use auth_core::{Principal, SessionBackend, SessionError, SessionRecord, SessionToken};
-use auth_session_redis::RedisSessionBackend;
+use auth_session_redis::{RedisSessionBackend, RedisSettings};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -43,7 +43,8 @@ async fn calls_fail_typed_while_redis_is_down_and_work_once_it_is_back() {
     let task = proxy(listener, target.clone());
     let via = url.replacen(&target, &format!("127.0.0.1:{port}"), 1);
     let prefix = auth_core::testkit::services::unique_prefix("test");
-    let backend = RedisSessionBackend::connect(&via, &prefix).await.unwrap();
+    let settings = RedisSettings::new(via).with_prefix(prefix);
+    let backend = RedisSessionBackend::connect(&settings).await.unwrap();
 
     let key = SessionToken::generate().key();
     let record = SessionRecord::new(Principal::authenticated("local:1", "Ada", vec![]), 0);

@@ -7,8 +7,8 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use auth_local_idp::{MemoryThrottle, Throttle};
-use auth_throttle_redis::RedisThrottle;
+use auth_core::throttle::{MemoryThrottle, Throttle};
+use auth_throttle_redis::{RedisSettings, RedisThrottle};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn attempt(c: &mut Criterion) {
@@ -20,10 +20,10 @@ fn attempt(c: &mut Criterion) {
         .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
     let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
     // A limit no run reaches, so every attempt takes the same path.
+    let settings = RedisSettings::new(url).with_prefix(prefix);
     let redis = rt
         .block_on(RedisThrottle::connect(
-            &url,
-            &prefix,
+            &settings,
             u32::MAX,
             Duration::from_secs(60),
         ))

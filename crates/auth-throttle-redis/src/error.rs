@@ -1,17 +1,15 @@
 //! The errors of this crate, and how they map into the throttle's.
 
-use auth_local_idp::ThrottleError;
+use auth_core::throttle::ThrottleError;
+use auth_redis::RedisSettingsError;
 
 /// What went wrong in the Redis throttle.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RedisThrottleError {
-    /// The configuration was refused.
-    #[error("invalid Redis throttle configuration: {0}")]
-    Config(&'static str),
-    /// The Redis URL could not be parsed.
-    #[error("invalid Redis URL")]
-    Url(#[source] fred::error::Error),
+    /// The settings were refused before connecting.
+    #[error("invalid Redis settings for the throttle")]
+    Settings(#[from] RedisSettingsError),
     /// Connecting at start-up failed.
     #[error("connecting to Redis failed")]
     Connect(#[source] fred::error::Error),
@@ -27,9 +25,7 @@ pub enum RedisThrottleError {
 impl From<RedisThrottleError> for ThrottleError {
     fn from(error: RedisThrottleError) -> Self {
         let context = match &error {
-            RedisThrottleError::Config(_) | RedisThrottleError::Url(_) => {
-                "configuring the Redis throttle"
-            }
+            RedisThrottleError::Settings(_) => "configuring the Redis throttle",
             RedisThrottleError::Connect(_) => "connecting to Redis",
             RedisThrottleError::Command(context, _) | RedisThrottleError::Reply(context) => context,
         };

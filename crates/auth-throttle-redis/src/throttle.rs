@@ -5,18 +5,14 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use auth_local_idp::{Throttle, ThrottleDecision, ThrottleError};
-use fred::clients::Client;
+use auth_core::throttle::{Throttle, ThrottleDecision, ThrottleError};
+use auth_redis::RedisSettings;
+use fred::clients::Pool;
 use fred::interfaces::{ClientLike, KeysInterface};
-use fred::types::Builder;
-use fred::types::config::{Config, ReconnectPolicy};
 use fred::types::scripts::Script;
 use sha2::{Digest, Sha256};
 
 use crate::error::RedisThrottleError;
-
-/// The key prefix when none is set.
-pub const DEFAULT_PREFIX: &str = "live-auth";
 
 /// The longest window written (about 100 years); longer ones are clamped.
 const MAX_WINDOW_MS: u128 = 100 * 365 * 24 * 3600 * 1000;
@@ -61,28 +57,23 @@ return 0
 /// refuses the login (fails closed).
 ///
 /// ```no_run
-/// use std::sync::Arc;
 /// use std::time::Duration;
 ///
-/// use auth_local_idp::{LocalIdP, Throttle, TokenIssuer};
-/// use auth_throttle_redis::RedisThrottle;
+/// use auth_throttle_redis::{RedisSettings, RedisThrottle};
 ///
 /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let store = Arc::new(auth_core::memory::MemoryStore::new());
 /// let window = Duration::from_secs(15 * 60);
-/// let emails = RedisThrottle::connect("redis://127.0.0.1:6379", "my-app", 10, window).await?;
-/// // A second throttle on the same connection, with its own limit.
-/// let addresses = RedisThrottle::new(emails.client().clone(), "my-app", 50, window)?;
-/// let tokens = TokenIssuer::hs256("0123456789abcdef0123456789abcdef").build()?;
-/// let idp = LocalIdP::builder(store, tokens)
-///     .with_email_throttle(Arc::new(emails))
-///     .with_address_throttle(Arc::new(addresses))
-///     .build()?;
-/// # drop(idp); Ok(()) }
+/// let settings = RedisSettings::new("redis://127.0.0.1:6379").with_prefix("my-app");
+/// let pool = settings.connect_pool().await?;
+/// // Two throttles on one pool, each with its own limit; the session
+/// // backend and the channel's publisher may share it too.
+/// let emails = RedisThrottle::from_pool(pool.clone(), &settings, 10, window)?;
+/// let addresses = RedisThrottle::from_pool(pool, &settings, 50, window)?;
+/// # drop((emails, addresses)); Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct RedisThrottle {
-    client: Client,
+    pool: Pool,
     prefix: String,
     limit: u32,
     window: Duration,
@@ -96,61 +87,42 @@ impl fmt::Debug for RedisThrottle {
             .field("prefix", &self.prefix)
             .field("limit", &self.limit)
             .field("window", &self.window)
-            .field("connected", &self.client.is_connected())
+            .field("connected", &self.pool.is_connected())
             .finish_non_exhaustive()
     }
 }
 
 impl RedisThrottle {
-    /// Connects to the Redis server at `url` with one connection that
-    /// reconnects with backoff (100 ms doubling to 5 s, forever) and a 2 s
-    /// command timeout; see [`RedisThrottle::new`] for the rest. Fails
+    /// Connects a pool of its own with `settings` (see [`RedisSettings`]
+    /// for the timeouts, keepalive, reconnect backoff and pool size); see
+    /// [`RedisThrottle::from_pool`] for the rest. Fails on bad settings, or
     /// when Redis is unreachable now.
     pub async fn connect(
-        url: &str,
-        prefix: &str,
+        settings: &RedisSettings,
         limit: u32,
         window: Duration,
     ) -> Result<Self, RedisThrottleError> {
-        let config = Config::from_url(url).map_err(RedisThrottleError::Url)?;
-        let timeout = Duration::from_secs(2);
-        let client = Builder::from_config(config)
-            .with_connection_config(|connection| {
-                connection.connection_timeout = timeout;
-                connection.internal_command_timeout = timeout;
-                connection.tcp.nodelay = Some(true);
-            })
-            .with_performance_config(|performance| {
-                performance.default_command_timeout = timeout;
-            })
-            .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
-            .build()
-            .map_err(RedisThrottleError::Connect)?;
-        client.init().await.map_err(RedisThrottleError::Connect)?;
-        Self::new(client, prefix, limit, window)
+        let pool = settings.build_pool()?;
+        pool.init().await.map_err(RedisThrottleError::Connect)?;
+        Self::from_pool(pool, settings, limit, window)
     }
 
-    /// A throttle over a client the app already has (connected or not),
-    /// counting under the key prefix `prefix` (1 to 100 printable ASCII
-    /// characters without spaces). A zero `limit` refuses everything; a
-    /// zero `window` throttles nothing. Neither touches Redis.
-    pub fn new(
-        client: Client,
-        prefix: &str,
+    /// A throttle over a pool the app already connected (usually
+    /// [`RedisSettings::connect_pool`], shared with the sessions, the
+    /// channel and other throttles), counting under the prefix of
+    /// `settings`. A zero `limit` refuses everything; a zero `window`
+    /// throttles nothing; neither then touches Redis. Checks `settings`;
+    /// touches no Redis.
+    pub fn from_pool(
+        pool: Pool,
+        settings: &RedisSettings,
         limit: u32,
         window: Duration,
     ) -> Result<Self, RedisThrottleError> {
-        let prefix_ok = !prefix.is_empty()
-            && prefix.len() <= 100
-            && prefix.bytes().all(|b| b.is_ascii_graphic());
-        if !prefix_ok {
-            return Err(RedisThrottleError::Config(
-                "the prefix must be 1 to 100 printable ASCII characters without spaces",
-            ));
-        }
+        settings.validate()?;
         Ok(Self {
-            client,
-            prefix: prefix.to_owned(),
+            pool,
+            prefix: settings.prefix().to_owned(),
             limit,
             window,
             script: std::sync::Arc::new(Script::from_lua(ATTEMPT)),
@@ -158,9 +130,9 @@ impl RedisThrottle {
         })
     }
 
-    /// The client, e.g. to share its connection with another throttle.
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The pool, e.g. to share its connections.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
     }
 
     /// The key prefix.
@@ -194,7 +166,7 @@ impl RedisThrottle {
         let reply: Vec<i64> = self
             .script
             .evalsha_with_reload(
-                &self.client,
+                self.pool.next_connected(),
                 vec![self.redis_key(key)],
                 vec![window_ms.to_string()],
             )
@@ -235,7 +207,7 @@ impl Throttle for RedisThrottle {
 
     async fn reset(&self, key: &str) -> Result<(), ThrottleError> {
         let _: i64 = self
-            .client
+            .pool
             .del(self.redis_key(key))
             .await
             .map_err(|e| RedisThrottleError::Command("resetting a throttled key", e))?;
@@ -249,7 +221,7 @@ impl Throttle for RedisThrottle {
         let _: i64 = self
             .forgive
             .evalsha_with_reload(
-                &self.client,
+                self.pool.next_connected(),
                 vec![self.redis_key(key)],
                 Vec::<String>::new(),
             )

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::testkit::services::{redis_url, unique_prefix};
-use auth_local_idp::{Throttle, ThrottleDecision};
-use auth_throttle_redis::RedisThrottle;
+use auth_core::throttle::{Throttle, ThrottleDecision};
 use auth_throttle_redis::fred::interfaces::KeysInterface;
+use auth_throttle_redis::{RedisSettings, RedisThrottle, RedisThrottleError};
 use futures_util::future::join_all;
 
 fn prefix() -> String {
@@ -17,8 +17,8 @@ fn prefix() -> String {
 }
 
 async fn throttle(prefix: &str, limit: u32, window: Duration) -> Option<RedisThrottle> {
-    let url = redis_url()?;
-    let connected = RedisThrottle::connect(&url, prefix, limit, window).await;
+    let settings = RedisSettings::new(redis_url()?).with_prefix(prefix);
+    let connected = RedisThrottle::connect(&settings, limit, window).await;
     Some(connected.unwrap_or_else(|e| panic!("connecting to Redis: {e}")))
 }
 
@@ -78,21 +78,21 @@ async fn forgive_takes_back_one_attempt_keeps_the_window_and_never_goes_below_ze
     };
     throttle.forgive("addr:never-seen").await.unwrap();
     let key = throttle.redis_key("addr:never-seen");
-    let exists: i64 = throttle.client().exists(&key).await.unwrap();
+    let exists: i64 = throttle.pool().exists(&key).await.unwrap();
     assert_eq!(exists, 0, "forgiving an unknown key must not create it");
 
     assert!(allowed(throttle.attempt("addr:192.0.2.2").await.unwrap()));
     assert!(allowed(throttle.attempt("addr:192.0.2.2").await.unwrap()));
     throttle.forgive("addr:192.0.2.2").await.unwrap();
     let key = throttle.redis_key("addr:192.0.2.2");
-    let ttl: i64 = throttle.client().pttl(&key).await.unwrap();
+    let ttl: i64 = throttle.pool().pttl(&key).await.unwrap();
     assert!(ttl > 0, "the window keeps its end: {ttl}");
     assert!(allowed(throttle.attempt("addr:192.0.2.2").await.unwrap()));
     assert!(!allowed(throttle.attempt("addr:192.0.2.2").await.unwrap()));
     for _ in 0..6 {
         throttle.forgive("addr:192.0.2.2").await.unwrap();
     }
-    let count: i64 = throttle.client().get(&key).await.unwrap();
+    let count: i64 = throttle.pool().get(&key).await.unwrap();
     assert_eq!(count, 0);
     assert_eq!(
         throttle.attempt("addr:192.0.2.2").await.unwrap(),
@@ -161,7 +161,7 @@ async fn hostile_keys_are_hashed_into_short_fixed_keys() {
         assert!(allowed(throttle.attempt(key).await.unwrap()));
         let redis_key = throttle.redis_key(key);
         assert_eq!(redis_key.len(), prefix.len() + ":throttle:".len() + 64);
-        let ttl: i64 = throttle.client().pttl(&redis_key).await.unwrap();
+        let ttl: i64 = throttle.pool().pttl(&redis_key).await.unwrap();
         assert!(ttl > 0 && ttl <= 60_000, "every counter expires: {ttl}");
     }
     // The glob character is a key like any other, not a pattern.
@@ -178,7 +178,7 @@ async fn a_counter_without_expiry_gets_one_again() {
     };
     let key = throttle.redis_key("addr:192.0.2.9");
     let _: () = throttle
-        .client()
+        .pool()
         .set(&key, 3, None, None, false)
         .await
         .unwrap();
@@ -186,24 +186,32 @@ async fn a_counter_without_expiry_gets_one_again() {
         throttle.attempt("addr:192.0.2.9").await.unwrap(),
         ThrottleDecision::Allowed { remaining: 1 }
     );
-    let ttl: i64 = throttle.client().pttl(&key).await.unwrap();
+    let ttl: i64 = throttle.pool().pttl(&key).await.unwrap();
     assert!(ttl > 0 && ttl <= 30_000, "{ttl}");
+}
+
+/// A pool for a server that is not there, never connected: any command
+/// on it fails.
+fn unconnected() -> (auth_throttle_redis::fred::clients::Pool, RedisSettings) {
+    let settings = RedisSettings::new("redis://127.0.0.1:1").with_prefix("x");
+    let pool = settings
+        .build_pool()
+        .unwrap_or_else(|e| panic!("building a pool: {e}"));
+    (pool, settings)
 }
 
 #[tokio::test]
 async fn zero_limit_and_zero_window_do_not_touch_redis() {
-    // An unconnected client: any command would fail.
-    let client = auth_throttle_redis::fred::types::Builder::default_centralized()
-        .build()
-        .unwrap();
-    let refuse_all = RedisThrottle::new(client.clone(), "x", 0, Duration::from_secs(5)).unwrap();
+    let (pool, settings) = unconnected();
+    let refuse_all =
+        RedisThrottle::from_pool(pool.clone(), &settings, 0, Duration::from_secs(5)).unwrap();
     assert_eq!(
         refuse_all.attempt("k").await.unwrap(),
         ThrottleDecision::Refused {
             retry_after: Duration::from_secs(5)
         }
     );
-    let open = RedisThrottle::new(client, "x", 7, Duration::ZERO).unwrap();
+    let open = RedisThrottle::from_pool(pool, &settings, 7, Duration::ZERO).unwrap();
     assert_eq!(
         open.attempt("k").await.unwrap(),
         ThrottleDecision::Allowed { remaining: 7 }
@@ -212,35 +220,35 @@ async fn zero_limit_and_zero_window_do_not_touch_redis() {
 
 #[tokio::test]
 async fn bad_settings_and_an_unreachable_server_are_typed_errors() {
-    let client = auth_throttle_redis::fred::types::Builder::default_centralized()
-        .build()
-        .unwrap();
+    let (pool, _) = unconnected();
     for prefix in ["", "has space", &"p".repeat(101)] {
-        assert!(RedisThrottle::new(client.clone(), prefix, 1, Duration::from_secs(1)).is_err());
+        let settings = RedisSettings::new("redis://127.0.0.1:1").with_prefix(prefix);
+        let refused = RedisThrottle::from_pool(pool.clone(), &settings, 1, Duration::from_secs(1));
+        assert!(
+            matches!(refused, Err(RedisThrottleError::Settings(_))),
+            "{prefix:?}"
+        );
     }
-    assert!(
-        RedisThrottle::connect("not a url", "x", 1, Duration::from_secs(1))
-            .await
-            .is_err()
-    );
+    let not_a_url = RedisSettings::new("not a url");
+    assert!(matches!(
+        RedisThrottle::connect(&not_a_url, 1, Duration::from_secs(1)).await,
+        Err(RedisThrottleError::Settings(_))
+    ));
     // Port 1 on loopback: nothing listens there.
-    assert!(
-        RedisThrottle::connect("redis://127.0.0.1:1", "x", 1, Duration::from_secs(1))
-            .await
-            .is_err()
-    );
+    let nobody = RedisSettings::new("redis://127.0.0.1:1");
+    assert!(matches!(
+        RedisThrottle::connect(&nobody, 1, Duration::from_secs(1)).await,
+        Err(RedisThrottleError::Connect(_))
+    ));
     // A throttle whose server is gone fails its attempts within the
-    // client's command timeout (the local IdP then refuses the login)
-    // instead of allowing them.
-    let config =
-        auth_throttle_redis::fred::types::config::Config::from_url("redis://127.0.0.1:1").unwrap();
-    let gone = auth_throttle_redis::fred::types::Builder::from_config(config)
-        .with_performance_config(|performance| {
-            performance.default_command_timeout = Duration::from_millis(300);
-        })
-        .build()
-        .unwrap();
-    let unreachable = RedisThrottle::new(gone, "x", 5, Duration::from_secs(5)).unwrap();
+    // command timeout (the local IdP then refuses the login) instead of
+    // allowing them.
+    let gone = RedisSettings::new("redis://127.0.0.1:1")
+        .with_prefix("x")
+        .with_command_timeout(Duration::from_millis(300));
+    let unreachable =
+        RedisThrottle::from_pool(gone.build_pool().unwrap(), &gone, 5, Duration::from_secs(5))
+            .unwrap();
     let outcome = tokio::time::timeout(Duration::from_secs(10), unreachable.attempt("k")).await;
     let error = outcome.expect("answers within the timeout").unwrap_err();
     assert!(error.to_string().contains("throttle"), "{error}");
@@ -248,10 +256,10 @@ async fn bad_settings_and_an_unreachable_server_are_typed_errors() {
 
 #[tokio::test]
 async fn debug_names_the_settings() {
-    let client = auth_throttle_redis::fred::types::Builder::default_centralized()
-        .build()
-        .unwrap();
-    let throttle = RedisThrottle::new(client, "app", 5, Duration::from_secs(5)).unwrap();
+    let (pool, _) = unconnected();
+    let settings = RedisSettings::new("redis://app:hunter2@127.0.0.1:1").with_prefix("app");
+    let throttle = RedisThrottle::from_pool(pool, &settings, 5, Duration::from_secs(5)).unwrap();
     let debug = format!("{throttle:?}");
     assert!(debug.contains("app") && debug.contains("limit"), "{debug}");
+    assert!(!debug.contains("hunter2"), "{debug}");
 }

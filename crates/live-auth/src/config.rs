@@ -69,6 +69,13 @@ pub enum ConfigError {
     /// The Redis URL does not parse.
     #[error("REDIS_URL is not a redis:// URL: {0}")]
     RedisUrl(String),
+    /// The Redis URL asks for TLS (`rediss://`), which the stack's Redis
+    /// crates do not enable; it is refused rather than sent in the clear.
+    #[error(
+        "REDIS_URL asks for TLS, which live-auth does not support; use redis:// on loopback \
+         or a private network: {0}"
+    )]
+    RedisTls(String),
     /// The Redis prefix is empty, too long or has spaces.
     #[error("REDIS_PREFIX must be 1 to 100 printable ASCII characters without spaces")]
     RedisPrefix,
@@ -122,11 +129,12 @@ fn check_redis_url(url: &str) -> Result<(), ConfigError> {
     }
     #[cfg(feature = "redis")]
     {
-        use auth_channel_redis::fred::types::config::Config;
-        if Config::from_url(url).is_err() {
-            return Err(ConfigError::RedisUrl(redact_url(url)));
+        use auth_redis::{RedisSettings, RedisSettingsError};
+        match RedisSettings::new(url).validate() {
+            Ok(()) => Ok(()),
+            Err(RedisSettingsError::Tls { url }) => Err(ConfigError::RedisTls(url)),
+            Err(_) => Err(ConfigError::RedisUrl(redact_url(url))),
         }
-        Ok(())
     }
     #[cfg(not(feature = "redis"))]
     Err(ConfigError::FeatureOff {
@@ -358,23 +366,30 @@ impl StackBuilder {
     }
 }
 
-/// `url` with its password replaced by `***`, for logs and errors.
+/// `url` with its password replaced by `***`, for logs and errors:
+/// everything between the scheme and the last `@` but the user name. A URL
+/// missing its scheme is redacted the same way, so a mistyped
+/// `user:password@host` shows no password either.
 ///
 /// ```
 /// assert_eq!(
 ///     live_auth::redact_url("postgres://app:hunter2@db:5432/auth"),
 ///     "postgres://app:***@db:5432/auth"
 /// );
+/// assert_eq!(live_auth::redact_url("app:hunter2@cache:6379"), "app:***@cache:6379");
 /// assert_eq!(live_auth::redact_url("sqlite://./app.db"), "sqlite://./app.db");
 /// ```
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+    let (scheme, rest) = match url.find("://") {
+        Some(end) => url.split_at(end + 3),
+        None => ("", url),
+    };
+    match rest.rfind('@') {
+        Some(at) => {
+            let user = rest[..at].split(':').next().unwrap_or_default();
+            format!("{scheme}{user}:***{}", &rest[at..])
         }
-        _ => url.to_owned(),
+        None => url.to_owned(),
     }
 }
 
@@ -450,9 +465,28 @@ mod tests {
             check_redis_url("localhost:6379"),
             Err(ConfigError::RedisUrl(_))
         ));
-        let message = check_redis_url("http://u:hunter2@h:6379")
-            .unwrap_err()
-            .to_string();
+        for url in [
+            "http://u:hunter2@h:6379",
+            "u:hunter2@h:6379",
+            "redis-cluster://u:hunter2@h:6379",
+        ] {
+            let error = check_redis_url(url).unwrap_err();
+            let message = error.to_string();
+            assert!(
+                matches!(error, ConfigError::RedisUrl(_)),
+                "{url}: {message}"
+            );
+            assert!(!message.contains("hunter2"), "{message}");
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn a_tls_redis_url_is_refused_not_sent_in_the_clear() {
+        let error = check_redis_url("rediss://u:hunter2@cache:6380").unwrap_err();
+        let message = error.to_string();
+        assert!(matches!(error, ConfigError::RedisTls(_)), "{message}");
+        assert!(message.contains("u:***@cache:6380"), "{message}");
         assert!(!message.contains("hunter2"), "{message}");
     }
 

@@ -113,6 +113,8 @@ pub use auth_local_idp;
 #[cfg(feature = "smtp")]
 pub use auth_mail_smtp;
 #[cfg(feature = "redis")]
+pub use auth_redis;
+#[cfg(feature = "redis")]
 pub use auth_session_redis;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub use auth_store_seaorm;

@@ -45,12 +45,14 @@ fn smtp_mailer(url: &str, from: &str) -> Result<auth_mail_smtp::SmtpMailer, Conf
 }
 
 /// The account flows of a stack whose settings name a public base URL:
-/// SMTP mail when an SMTP URL is set, else mail to the log; `None` without
-/// a public base URL.
+/// SMTP mail when an SMTP URL is set, else mail to the log, and the Redis
+/// mail throttles when given (so every worker counts together); `None`
+/// without a public base URL.
 #[cfg(feature = "local-idp")]
 pub(crate) fn account_flows(
     settings: &crate::StackBuilder,
     tokens: std::sync::Arc<dyn auth_core::OneTimeTokenStore>,
+    throttles: Option<crate::stack::MailThrottles>,
 ) -> Result<Option<auth_http::AccountFlows>, ConfigError> {
     use std::sync::Arc;
 
@@ -69,8 +71,11 @@ pub(crate) fn account_flows(
         }
         None => Arc::new(LogMailer::new()),
     };
-    let flows = auth_http::AccountFlows::new(mailer, tokens, public_url)
+    let mut flows = auth_http::AccountFlows::new(mailer, tokens, public_url)
         .map_err(|_| ConfigError::PublicUrl(crate::redact_url(public_url)))?;
+    if let Some([per_account, per_address]) = throttles {
+        flows = flows.with_mail_throttles(per_account, per_address);
+    }
     Ok(Some(flows))
 }
 

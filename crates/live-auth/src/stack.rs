@@ -43,13 +43,18 @@ pub enum StackError {
     #[cfg(feature = "local-idp")]
     #[error("the local identity provider refused its settings")]
     Idp(#[from] auth_local_idp::ConfigError),
+    /// The Redis pool shared by the sessions, the throttles and the
+    /// channel's publisher could not connect.
+    #[cfg(feature = "redis")]
+    #[error("connecting to Redis failed")]
+    Redis(#[from] auth_redis::RedisConnectError),
     /// The Redis channel could not connect.
     #[cfg(feature = "redis")]
     #[error("connecting the Redis channel failed")]
     RedisChannel(#[from] auth_channel_redis::RedisChannelError),
-    /// The Redis session backend could not connect.
+    /// The Redis session backend refused its settings.
     #[cfg(feature = "redis")]
-    #[error("connecting the Redis session backend failed")]
+    #[error("setting up the Redis session backend failed")]
     RedisSessions(#[from] auth_session_redis::RedisSessionError),
     /// A Redis throttle refused its settings.
     #[cfg(feature = "redis")]
@@ -91,7 +96,7 @@ pub struct Stack {
     #[cfg(feature = "local-idp")]
     local_idp: Arc<auth_local_idp::LocalIdP>,
     #[cfg(feature = "local-idp")]
-    verify_token_throttle: Option<Arc<dyn auth_local_idp::Throttle>>,
+    verify_token_throttle: Option<Arc<dyn auth_core::throttle::Throttle>>,
 }
 
 impl fmt::Debug for Stack {
@@ -207,6 +212,8 @@ impl StackBuilder {
                 channel: Arc::new(auth_channel_memory::MemoryChannel::new()),
                 #[cfg(feature = "local-idp")]
                 throttles: None,
+                #[cfg(feature = "local-idp")]
+                mail_throttles: None,
             },
             #[cfg(feature = "redis")]
             Some(url) => connect_redis(url, &self.redis_prefix).await?,
@@ -221,7 +228,7 @@ impl StackBuilder {
             (Arc::new(idp), verify)
         };
         #[cfg(feature = "local-idp")]
-        let account = crate::mail::account_flows(&self, tokens.clone())?;
+        let account = crate::mail::account_flows(&self, tokens.clone(), wired.mail_throttles)?;
         tracing::info!(
             database = %redact_url(&self.database_url),
             redis = ?self.redis_url.as_deref().map(redact_url),
@@ -246,7 +253,11 @@ impl StackBuilder {
 
 /// The email, address and `verify-token` throttles.
 #[cfg(feature = "local-idp")]
-type Throttles = [Arc<dyn auth_local_idp::Throttle>; 3];
+type Throttles = [Arc<dyn auth_core::throttle::Throttle>; 3];
+
+/// The account mail throttles: per account, per client address.
+#[cfg(feature = "local-idp")]
+pub(crate) type MailThrottles = [Arc<dyn auth_core::throttle::Throttle>; 2];
 
 /// What depends on whether there is a Redis.
 struct Wired {
@@ -255,38 +266,61 @@ struct Wired {
     /// `None`: the memory defaults of the provider and the web layer.
     #[cfg(feature = "local-idp")]
     throttles: Option<Throttles>,
+    /// `None`: the account flows' memory defaults.
+    #[cfg(feature = "local-idp")]
+    mail_throttles: Option<MailThrottles>,
 }
 
-/// Sessions, channel and throttles through the Redis at `url`.
+/// Sessions, channel and throttles through the Redis at `url`, over one
+/// pool: the sessions, the three throttles and the channel's publisher
+/// share its connection; the channel adds its subscriber connection.
 #[cfg(feature = "redis")]
 async fn connect_redis(url: &str, prefix: &str) -> Result<Wired, StackError> {
-    let sessions = auth_session_redis::RedisSessionBackend::connect(url, prefix).await?;
+    let settings = auth_redis::RedisSettings::new(url).with_prefix(prefix);
+    let pool = settings.connect_pool().await?;
+    let sessions = auth_session_redis::RedisSessionBackend::from_pool(pool.clone(), &settings)?;
     #[cfg(feature = "local-idp")]
-    let throttles = {
+    let (throttles, mail_throttles) = {
+        use auth_core::throttle::Throttle;
+        use auth_http::{DEFAULT_MAIL_ADDRESS_LIMIT, DEFAULT_MAIL_LIMIT, DEFAULT_MAIL_WINDOW};
+        use auth_local_idp::DEFAULT_THROTTLE_WINDOW as WINDOW;
         use auth_local_idp::{DEFAULT_ADDRESS_LIMIT, DEFAULT_EMAIL_LIMIT};
-        use auth_local_idp::{DEFAULT_THROTTLE_WINDOW as WINDOW, Throttle};
         use auth_throttle_redis::RedisThrottle;
-        // The throttles share the sessions' connection; their keys
-        // (`email:`, `addr:`, `verify:`) never collide.
+        // Their keys (`email:`, `addr:`, `verify:`, `mail-…:`) never collide.
         let throttle = |limit, window| -> Result<Arc<dyn Throttle>, StackError> {
-            let client = sessions.client().clone();
-            Ok(Arc::new(RedisThrottle::new(client, prefix, limit, window)?))
+            let throttle = RedisThrottle::from_pool(pool.clone(), &settings, limit, window)?;
+            Ok(Arc::new(throttle))
         };
-        [
-            throttle(DEFAULT_EMAIL_LIMIT, WINDOW)?,
-            throttle(DEFAULT_ADDRESS_LIMIT, WINDOW)?,
-            throttle(VERIFY_TOKEN_LIMIT, std::time::Duration::from_secs(60))?,
-        ]
+        (
+            [
+                throttle(DEFAULT_EMAIL_LIMIT, WINDOW)?,
+                throttle(DEFAULT_ADDRESS_LIMIT, WINDOW)?,
+                throttle(VERIFY_TOKEN_LIMIT, std::time::Duration::from_secs(60))?,
+            ],
+            [
+                throttle(DEFAULT_MAIL_LIMIT, DEFAULT_MAIL_WINDOW)?,
+                throttle(DEFAULT_MAIL_ADDRESS_LIMIT, DEFAULT_MAIL_WINDOW)?,
+            ],
+        )
     };
-    let channel = auth_channel_redis::RedisAuthChannel::builder(url)
-        .with_prefix(prefix)
-        .connect()
-        .await?;
+    let channel =
+        match auth_channel_redis::RedisAuthChannel::from_pool(pool.clone(), &settings).await {
+            Ok(channel) => channel,
+            Err(error) => {
+                // The pool would otherwise keep its connection (and reconnect)
+                // after a failed start.
+                use auth_redis::fred::interfaces::ClientLike;
+                let _ = pool.quit().await;
+                return Err(error.into());
+            }
+        };
     Ok(Wired {
         sessions: Arc::new(sessions),
         channel: Arc::new(channel),
         #[cfg(feature = "local-idp")]
         throttles: Some(throttles),
+        #[cfg(feature = "local-idp")]
+        mail_throttles: Some(mail_throttles),
     })
 }
 
@@ -300,7 +334,7 @@ async fn local_idp(
 ) -> Result<
     (
         auth_local_idp::LocalIdP,
-        Option<Arc<dyn auth_local_idp::Throttle>>,
+        Option<Arc<dyn auth_core::throttle::Throttle>>,
     ),
     StackError,
 > {

@@ -227,6 +227,62 @@ mod workers {
         );
     }
 
+    /// Account mail requests count against one Redis throttle for every
+    /// worker: the limit spread over two workers refuses the next one.
+    #[tokio::test]
+    async fn two_workers_share_the_mail_throttles() {
+        use live_auth::auth_http::http::{HeaderMap, HeaderValue, Method, header};
+        use live_auth::auth_http::{AuthRequest, RequestBody, Route};
+
+        let (Some(database), Some(redis)) = (
+            service("AUTH_TEST_POSTGRES_URL"),
+            service("AUTH_TEST_REDIS_URL"),
+        ) else {
+            return;
+        };
+        let prefix = unique("mail");
+        let stack = |_: u8| async {
+            Stack::builder(database.as_str())
+                .with_redis_url(redis.as_str())
+                .with_redis_prefix(prefix.as_str())
+                .with_session_secret(SECRET)
+                .with_public_url("https://app.example")
+                .build()
+                .await
+                .unwrap()
+        };
+        let workers = [
+            stack(1).await.live_auth().build().unwrap(),
+            stack(2).await.live_auth().build().unwrap(),
+        ];
+        let email = format!("{}@example.com", unique("dora"));
+        let ask = |n: u32| {
+            let auth = &workers[n as usize % 2];
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
+            let body = format!("email={}", email.replace('@', "%40"));
+            let request = AuthRequest::new(
+                auth,
+                Method::POST,
+                "/auth/local/forgot-password".parse().unwrap(),
+                headers,
+            )
+            .with_body(RequestBody::Bytes(body.into()));
+            auth.handle(Route::ForgotPassword, request)
+        };
+        for n in 0..live_auth::auth_http::DEFAULT_MAIL_LIMIT {
+            let answer = ask(n).await;
+            let location = answer.headers()[header::LOCATION].to_str().unwrap();
+            assert_eq!(location, "/", "request {n}");
+        }
+        let refused = ask(1).await;
+        let location = refused.headers()[header::LOCATION].to_str().unwrap();
+        assert!(location.ends_with("error=throttled"), "{location}");
+    }
+
     #[tokio::test]
     async fn an_unreachable_redis_fails_the_build_quickly() {
         let Some(database) = service("AUTH_TEST_POSTGRES_URL") else {
@@ -240,13 +296,106 @@ mod workers {
             .with_redis_url(format!("redis://127.0.0.1:{port}"))
             .build()
             .await;
-        assert!(
-            matches!(
-                result,
-                Err(StackError::RedisSessions(_) | StackError::RedisChannel(_))
-            ),
-            "{result:?}"
-        );
+        assert!(matches!(result, Err(StackError::Redis(_))), "{result:?}");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
+
+/// One worker's Redis connections, counted by a TCP proxy in front of the
+/// test Redis: the sessions, the login throttles and the channel's
+/// publisher share one pool, and the channel adds its subscriber.
+#[cfg(feature = "redis")]
+mod shared_pool {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use futures_util::StreamExt;
+    use live_auth::auth_core::{AuthEvent, Claim};
+    use live_auth::auth_redis::RedisSettings;
+    use live_auth::auth_redis::fred::interfaces::{ClientInterface, ClientLike};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    /// Forwards connections on a fresh loopback port to `target`, counting
+    /// them; returns the port and the count.
+    async fn counting_proxy(target: String) -> (u16, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let target = target.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        (port, accepted)
+    }
+
+    #[tokio::test]
+    async fn a_worker_holds_one_shared_pool_and_one_subscriber() {
+        let Some(redis) = auth_core::testkit::services::redis_url() else {
+            return;
+        };
+        let rest = redis.split_once("://").unwrap().1;
+        let host_port = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+        let host_port = host_port.split('/').next().unwrap().to_owned();
+        let (port, accepted) = counting_proxy(host_port.clone()).await;
+        let via = redis.replacen(&host_port, &format!("127.0.0.1:{port}"), 1);
+
+        let dir = TempDir::new();
+        let prefix = unique("shared-pool");
+        let stack = Stack::builder(format!("sqlite://{}/auth.db", dir.0.display()))
+            .with_redis_url(via)
+            .with_redis_prefix(&prefix)
+            .with_session_secret(SECRET)
+            .build()
+            .await
+            .unwrap();
+        assert!(stack.uses_redis());
+
+        // A session (sessions), a login (throttles) and an event through
+        // Redis (the channel's publisher and subscriber).
+        let email = format!("{}@example.com", unique("dora"));
+        let token = sign_in(&stack, &email).await;
+        let auth = stack.live_auth().build().unwrap();
+        let session = auth.sessions().load_token(&token).await.unwrap();
+        let user_id = session.unwrap().principal().user_id().unwrap().to_owned();
+        let mut tab = stack.channel().subscribe(&user_id).await.unwrap();
+        let event = AuthEvent::update_claims(vec![Claim::new("role", "admin")]);
+        stack
+            .channel()
+            .publish(&user_id, event.clone())
+            .await
+            .unwrap();
+        let heard = tokio::time::timeout(Duration::from_secs(5), tab.next()).await;
+        assert_eq!(heard.ok().flatten(), Some(event));
+
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            2,
+            "one pool connection and the channel's subscriber"
+        );
+        let raw = RedisSettings::new(&redis).connect_pool().await.unwrap();
+        let list: String = raw.client_list::<String, String>(None, None).await.unwrap();
+        let named = |name: String| {
+            list.lines()
+                .filter(|line| line.split(' ').any(|f| f == format!("name={name}")))
+                .count()
+        };
+        assert_eq!(named(format!("{prefix}:subscriber")), 1);
+        assert_eq!(
+            named(format!("{prefix}:publisher")),
+            0,
+            "no pool of its own"
+        );
+        raw.quit().await.unwrap();
     }
 }

@@ -102,7 +102,7 @@ pub fn login(
         .unwrap_or("/live");
     let body = format!(
         r#"<h1>Log in</h1>
-{error}
+{done}{error}
 <form method="post" action="/auth/local/login" class="card">
   <input type="hidden" name="next" value="{next}">
   <input type="hidden" name="error_next" value="/login_local">
@@ -111,7 +111,8 @@ pub fn login(
   <button type="submit">Log in</button>
 </form>
 <p><a href="/forgot-password">Forgot your password?</a> · No account? <a href="/register">Register</a>.</p>"#,
-        error = format!("{}{}", done_message(done), error_message(error)),
+        done = done_message(done),
+        error = error_message(error),
         next = escape_html(next),
     );
     layout("Log in", principal, &body)

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_http::auth_local_idp::MemoryThrottle;
+use auth_core::throttle::MemoryThrottle;
 use bytes::Bytes;
 use http::{Method, StatusCode, header};
 

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auth_core::memory::MemoryStore;
+use auth_core::throttle::MemoryThrottle;
 use auth_core::{Principal, SessionConfig};
 use auth_http::LiveAuthBuilder;
-use auth_http::auth_local_idp::{LocalIdpBuilder, MemoryThrottle, Registration};
+use auth_http::auth_local_idp::{LocalIdpBuilder, Registration};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;

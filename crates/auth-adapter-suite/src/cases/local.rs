@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::memory::MemoryStore;
+use auth_core::throttle::MemoryThrottle;
 use auth_http::LiveAuthBuilder;
-use auth_http::auth_local_idp::{Argon2Hasher, MemoryThrottle, Registration};
+use auth_http::auth_local_idp::{Argon2Hasher, Registration};
 
 use super::tokens::token_for;
 use super::{ADA, register_ada, whoami};

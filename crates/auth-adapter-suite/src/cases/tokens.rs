@@ -7,8 +7,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_core::throttle::MemoryThrottle;
 use auth_core::{SessionConfig, SessionKey};
-use auth_http::auth_local_idp::{MemoryThrottle, SESSION_CLAIM, TokenIssuer};
+use auth_http::auth_local_idp::{SESSION_CLAIM, TokenIssuer};
 use http::Method;
 use serde_json::{Value, json};
 

@@ -7,12 +7,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use auth_channel_redis::RedisAuthChannel;
 use auth_channel_redis::fred::clients::Client;
 use auth_channel_redis::fred::interfaces::{ClientInterface, ClientLike};
 use auth_channel_redis::fred::types::Builder;
 use auth_channel_redis::fred::types::client::ClientKillFilter;
 use auth_channel_redis::fred::types::config::Config;
+use auth_channel_redis::{RedisAuthChannel, RedisSettings};
 use auth_core::{AuthEvent, EventStream};
 use futures_util::StreamExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -25,13 +25,18 @@ pub fn fresh_prefix() -> String {
     auth_core::testkit::services::unique_prefix("test")
 }
 
+/// Settings for `url` under `prefix`, with quick timeouts for tests.
+pub fn settings(url: &str, prefix: &str) -> RedisSettings {
+    RedisSettings::new(url)
+        .with_prefix(prefix)
+        .with_connect_timeout(Duration::from_millis(500))
+        .with_command_timeout(Duration::from_millis(500))
+        .with_reconnect_backoff(Duration::from_millis(50), Duration::from_millis(400))
+}
+
 /// A channel on `url` under `prefix`, with quick timeouts for tests.
 pub async fn channel(url: &str, prefix: &str) -> RedisAuthChannel {
-    RedisAuthChannel::builder(url)
-        .with_prefix(prefix)
-        .with_publish_timeout(Duration::from_millis(500))
-        .with_reconnect_backoff(Duration::from_millis(50), Duration::from_millis(400))
-        .connect()
+    RedisAuthChannel::connect(&settings(url, prefix))
         .await
         .unwrap_or_else(|e| panic!("connecting the channel: {e}"))
 }

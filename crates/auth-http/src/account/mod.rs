@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_core::throttle::{MemoryThrottle, Throttle};
 use auth_core::{Mailer, OneTimeTokenStore, TokenPurpose};
-use auth_local_idp::{MemoryThrottle, Throttle};
 
 pub(crate) use messages::Message;
 pub(crate) use outbox::Outbox;
@@ -19,6 +19,12 @@ use crate::redirect::safe_path;
 
 /// The default of [`AccountFlows::with_max_pending_mail`].
 pub const DEFAULT_MAX_PENDING_MAIL: usize = 64;
+/// Mail requests per account (address or user) per [`DEFAULT_MAIL_WINDOW`].
+pub const DEFAULT_MAIL_LIMIT: u32 = 5;
+/// Mail requests per client address per [`DEFAULT_MAIL_WINDOW`].
+pub const DEFAULT_MAIL_ADDRESS_LIMIT: u32 = 20;
+/// The window of the mail throttles: 15 minutes.
+pub const DEFAULT_MAIL_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// How `POST {prefix}/local/register` answers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -117,7 +123,6 @@ impl AccountFlows {
         }
         let base_url = parsed.as_str().trim_end_matches('/').to_owned();
         let app_name = parsed.host_str().unwrap_or("your account").to_owned();
-        let window = Duration::from_secs(15 * 60);
         Ok(Self {
             mailer,
             tokens,
@@ -131,8 +136,14 @@ impl AccountFlows {
             ]),
             forgot_page: "/forgot-password".to_owned(),
             lifetimes: HashMap::new(),
-            account_throttle: Arc::new(MemoryThrottle::new(5, window)),
-            address_throttle: Arc::new(MemoryThrottle::new(20, window)),
+            account_throttle: Arc::new(MemoryThrottle::new(
+                DEFAULT_MAIL_LIMIT,
+                DEFAULT_MAIL_WINDOW,
+            )),
+            address_throttle: Arc::new(MemoryThrottle::new(
+                DEFAULT_MAIL_ADDRESS_LIMIT,
+                DEFAULT_MAIL_WINDOW,
+            )),
             max_pending_mail: DEFAULT_MAX_PENDING_MAIL,
         })
     }

@@ -6,11 +6,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_core::throttle::ThrottleDecision;
 use auth_core::{
     AuthStore, OneTimeToken, Principal, ProviderLink, SessionKey, StoreError, TokenPurpose,
     TokenRecord, UserRecord, UserUpdate, state_binding,
 };
-use auth_local_idp::{LocalIdP, LocalIdpError, PROVIDER, ThrottleDecision, normalize_email};
+use auth_local_idp::{LocalIdP, LocalIdpError, PROVIDER, normalize_email};
 use http::StatusCode;
 
 use crate::account::{AccountFlows, Lifecycle, Message};
@@ -231,7 +232,7 @@ impl LiveAuth {
                 Err(LocalIdpError::EmailTaken) => {
                     // The owner hears of it, at most as often as the
                     // account throttle allows.
-                    let key = format!("notice:{email}");
+                    let key = format!("mail-notice:{email}");
                     if matches!(
                         flows.account_throttle.attempt(&key).await,
                         Ok(ThrottleDecision::Allowed { .. })
@@ -279,7 +280,7 @@ impl LiveAuth {
             return true;
         }
         let user_id = principal.user_id().unwrap_or_default();
-        let key = format!("verify:{user_id}");
+        let key = format!("mail-verify:{user_id}");
         let allowed = matches!(
             lifecycle.flows.account_throttle.attempt(&key).await,
             Ok(ThrottleDecision::Allowed { .. })
@@ -311,7 +312,7 @@ impl LiveAuth {
         if is_verified(&user.claims) || user.email.is_none() {
             return see_other(self.next_path(&form));
         }
-        let key = format!("verify:{}", user.user_id);
+        let key = format!("mail-verify:{}", user.user_id);
         if let Err(refusal) = self
             .mail_allowed(&request, &form, &lifecycle, &key, &idp)
             .await
@@ -377,7 +378,7 @@ impl LiveAuth {
         let Ok(email) = normalize_email(email) else {
             return self.fail(&request.headers, &form, ErrorCode::Invalid);
         };
-        let key = format!("reset:{email}");
+        let key = format!("mail-reset:{email}");
         if let Err(refusal) = self
             .mail_allowed(&request, &form, &lifecycle, &key, &idp)
             .await
@@ -554,7 +555,7 @@ impl LiveAuth {
         if let Err(error) = idp.confirm_password(&user.user_id, password).await {
             return self.failed(&request.headers, &form, &error);
         }
-        let key = format!("change:{}", user.user_id);
+        let key = format!("mail-change:{}", user.user_id);
         if let Err(refusal) = self
             .mail_allowed(&request, &form, &lifecycle, &key, &idp)
             .await
@@ -583,7 +584,7 @@ impl LiveAuth {
                                 .await;
                         }
                         Err(error) => {
-                            tracing::error!(%error, "storing an email-change token failed")
+                            tracing::error!(%error, "storing an email-change token failed");
                         }
                     }
                 }

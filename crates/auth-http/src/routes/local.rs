@@ -4,10 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_core::throttle::ThrottleDecision;
 use auth_core::{AuthError, Claim, Principal, SessionKey};
-use auth_local_idp::{
-    IdToken, LocalIdP, LocalIdpError, Registration, SESSION_CLAIM, ThrottleDecision,
-};
+use auth_local_idp::{IdToken, LocalIdP, LocalIdpError, Registration, SESSION_CLAIM};
 use http::header::SET_COOKIE;
 use http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::memory::MemoryStore;
-use auth_local_idp::{Argon2Hasher, LocalIdP, MemoryThrottle, TokenIssuer};
+use auth_core::throttle::MemoryThrottle;
+use auth_local_idp::{Argon2Hasher, LocalIdP, TokenIssuer};
 use serde_json::Value;
 
 /// A 64-byte test secret.

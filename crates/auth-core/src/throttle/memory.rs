@@ -1,4 +1,4 @@
-//! Login throttling: at most N attempts per key per window.
+//! [`MemoryThrottle`]: the in-process throttle, in bounded memory.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -7,74 +7,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use auth_core::BoxError;
 use tokio::time::Instant;
 
-/// What a throttle says about one attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ThrottleDecision {
-    /// Go ahead; `remaining` more attempts fit in this window.
-    Allowed {
-        /// Attempts left in the window after this one.
-        remaining: u32,
-    },
-    /// Refused until the window ends.
-    Refused {
-        /// Time until the window ends.
-        retry_after: Duration,
-    },
-}
-
-/// A throttle backend failed (e.g. Redis is unreachable).
-#[derive(Debug, thiserror::Error)]
-#[error("throttle backend failed: {context}")]
-pub struct ThrottleError {
-    context: &'static str,
-    #[source]
-    source: BoxError,
-}
-
-impl ThrottleError {
-    /// A failure while doing `context`.
-    pub fn new(context: &'static str, source: impl Into<BoxError>) -> Self {
-        Self {
-            context,
-            source: source.into(),
-        }
-    }
-}
-
-/// Counts attempts per key (a client address, a normalised email) in fixed
-/// windows: the first attempt opens a window of the configured length, the
-/// first N attempts in it are allowed, the rest refused until it ends.
-///
-/// The contract for implementations (an in-memory one ships here; the
-/// `auth-throttle-redis` crate has a Redis one, shared by every worker):
-///
-/// - `attempt` records one attempt and answers for it; keys are opaque
-///   strings the caller builds (`email:...`, `addr:...`).
-/// - `reset` forgets a key, so its next attempt opens a fresh window;
-///   resetting an unknown key is a no-op.
-/// - `forgive` takes back one recorded attempt of a key whose window is
-///   still open (the count never goes below zero, the window keeps its
-///   end); forgiving an unknown key is a no-op. The local IdP records an
-///   attempt before checking the password and forgives it when the
-///   password was right, so the address throttle counts failures only while
-///   concurrent attempts still count against the limit.
-/// - A backend failure is a [`ThrottleError`]; the local IdP then refuses
-///   the attempt (fails closed).
-#[async_trait]
-pub trait Throttle: Send + Sync + 'static {
-    /// Records one attempt for `key`.
-    async fn attempt(&self, key: &str) -> Result<ThrottleDecision, ThrottleError>;
-
-    /// Forgets `key` (after a successful login).
-    async fn reset(&self, key: &str) -> Result<(), ThrottleError>;
-
-    /// Takes back one attempt recorded for `key` (an attempt that turned
-    /// out to succeed).
-    async fn forgive(&self, key: &str) -> Result<(), ThrottleError>;
-}
+use super::{Throttle, ThrottleDecision, ThrottleError};
 
 /// An in-process [`Throttle`] with bounded memory.
 ///
@@ -88,9 +23,9 @@ pub trait Throttle: Send + Sync + 'static {
 ///
 /// ```
 /// use std::time::Duration;
-/// use auth_local_idp::{MemoryThrottle, Throttle, ThrottleDecision};
+/// use auth_core::throttle::{MemoryThrottle, Throttle, ThrottleDecision, ThrottleError};
 ///
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), auth_local_idp::ThrottleError> {
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), ThrottleError> {
 /// let throttle = MemoryThrottle::new(2, Duration::from_secs(60));
 /// assert!(matches!(throttle.attempt("addr:192.0.2.7").await?, ThrottleDecision::Allowed { remaining: 1 }));
 /// assert!(matches!(throttle.attempt("addr:192.0.2.7").await?, ThrottleDecision::Allowed { remaining: 0 }));
