@@ -160,6 +160,7 @@ pub struct Argon2HasherBuilder {
     p_cost: u32,
     concurrency: Option<usize>,
     queue_capacity: Option<usize>,
+    background: bool,
 }
 
 impl Argon2HasherBuilder {
@@ -192,6 +193,17 @@ impl Argon2HasherBuilder {
         self
     }
 
+    /// Whether the hashing threads run at the lowest CPU priority (on by
+    /// default): on Linux the batch policy at nice 19, elsewhere the
+    /// platform's lowest normal priority. A login storm then takes only the
+    /// CPU that request handling leaves, so pages stay fast while it lasts,
+    /// and on an otherwise idle machine logins run at full speed. Turn it
+    /// off only when the process does nothing but hash.
+    pub fn with_background_priority(mut self, background: bool) -> Self {
+        self.background = background;
+        self
+    }
+
     /// Checks the parameters and starts the hashing threads.
     pub fn build(self) -> Result<Argon2Hasher, ConfigError> {
         let params = Params::new(self.m_cost, self.t_cost, self.p_cost, Some(OUTPUT_LEN))
@@ -218,6 +230,7 @@ impl Argon2HasherBuilder {
             concurrency,
             queue_capacity,
             new_hash_capacity,
+            self.background,
             Arc::clone(&counters),
         )?;
         Ok(Argon2Hasher {
@@ -242,6 +255,7 @@ impl Argon2Hasher {
             p_cost: DEFAULT_P_COST,
             concurrency: None,
             queue_capacity: None,
+            background: true,
         }
     }
 

@@ -129,11 +129,13 @@ pub(crate) struct Pool {
 impl Pool {
     /// Starts `workers` threads named `argon2-<i>` in front of a queue of
     /// `capacity` waiting jobs, of which new hashes may take
-    /// `new_hash_capacity`.
+    /// `new_hash_capacity`; with `background`, each thread lowers its own
+    /// CPU priority first (see [`lower_priority`]).
     pub(crate) fn start(
         workers: usize,
         capacity: usize,
         new_hash_capacity: usize,
+        background: bool,
         counters: Arc<Counters>,
     ) -> Result<Self, ConfigError> {
         let pool = Self {
@@ -155,7 +157,12 @@ impl Pool {
             // On failure `pool` is dropped, which stops the threads started.
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
-                .spawn(move || work(&shared))
+                .spawn(move || {
+                    if background {
+                        lower_priority();
+                    }
+                    work(&shared);
+                })
                 .map_err(ConfigError::Threads)?;
         }
         Ok(pool)
@@ -230,6 +237,33 @@ impl Drop for Pool {
 
 /// One worker: takes jobs until the pool closes, with one buffer of Argon2
 /// memory for all of them.
+/// Gives the calling thread the lowest CPU priority: on Linux the batch
+/// policy (`SCHED_BATCH`, for CPU-bound work that should not preempt
+/// interactive threads) at nice 19; elsewhere the platform's lowest normal
+/// priority. Hashing then gets every CPU cycle request handling leaves, and
+/// none it needs. A refusal (a sandbox forbidding it) is logged and the
+/// thread runs at normal priority.
+fn lower_priority() {
+    use thread_priority::ThreadPriority;
+    #[cfg(target_os = "linux")]
+    let lowered = {
+        use thread_priority::unix::{
+            NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
+            thread_native_id,
+        };
+        set_thread_priority_and_policy(
+            thread_native_id(),
+            ThreadPriority::Min,
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
+        )
+    };
+    #[cfg(not(target_os = "linux"))]
+    let lowered = thread_priority::set_current_thread_priority(ThreadPriority::Min);
+    if let Err(error) = lowered {
+        tracing::warn!(?error, "could not lower a hashing thread's CPU priority");
+    }
+}
+
 fn work(shared: &Shared) {
     let counters = Arc::clone(&shared.counters);
     let mut memory = Memory {

@@ -59,8 +59,10 @@ fn signed_in(reply: &Reply) -> Option<String> {
         .flatten()
 }
 
-/// Registers `count` accounts at once, each on its own connection;
-/// returns their emails and the wall time.
+/// Registers `count` accounts at once, each on its own connection from
+/// the address its login client will use (registrations are throttled
+/// per client address, as logins are); returns their emails and the wall
+/// time.
 pub(crate) async fn register_accounts(
     server: SocketAddr,
     count: usize,
@@ -70,7 +72,7 @@ pub(crate) async fn register_accounts(
         .map(|index| {
             tokio::spawn(async move {
                 let email = format!("storm-{index}@load.example");
-                let mut http = Http::connect(server, PAGE_CLIENT).await?;
+                let mut http = Http::connect(server, login_client(index)?).await?;
                 register(&mut http, &email).await?;
                 Ok::<_, BoxError>(email)
             })
