@@ -190,16 +190,15 @@ pub(crate) async fn users_in_pages(store: &dyn AdminStore, ids: &Ids) {
     let first = c.ok(store.list_users(Some(&start), 3).await, "list_users");
     c.equal(&first, &created[..3].to_vec(), "the first page, in byte order");
     let last_id = first.last().map(|u| u.user_id.clone()).unwrap_or_default();
-    let second = c.ok(store.list_users(Some(&last_id), 3).await, "list_users");
+    // One user: past this run's users, a shared database may hold anything.
+    let second = c.ok(store.list_users(Some(&last_id), 1).await, "list_users");
     c.equal(
-        &second.first(),
-        &created.get(3),
+        &second,
+        &created[3..].to_vec(),
         "the next page starts after the last id",
     );
     let empty = c.ok(store.list_users(Some(&start), 0).await, "list_users");
     c.equal(&empty, &Vec::new(), "a page of zero users");
-    let from_start = c.ok(store.list_users(None, 1).await, "list_users");
-    c.equal(&from_start.len(), &1, "the first user of all");
     c.err(
         store.list_users(Some(""), 3).await,
         is_invalid,
