@@ -5,8 +5,8 @@
 
 use auth_core::memory::{MemorySessionBackend, MemoryStore};
 use auth_core::testkit::{
-    admin_conformance, one_time_token_conformance, session_conformance, standalone_token_conformance,
-    store_conformance,
+    admin_conformance, one_time_token_conformance, session_conformance,
+    standalone_token_conformance, store_conformance,
 };
 
 mod memory_store {

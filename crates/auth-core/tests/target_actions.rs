@@ -82,14 +82,20 @@ async fn revoke_and_replace_for_an_actor_go_through_the_three_layers() {
         .await
         .unwrap();
     assert_eq!(replaced.claims.len(), 2);
-    assert!(matches!(next_event(&mut tab).await, AuthEvent::UpdateClaims { .. }));
+    assert!(matches!(
+        next_event(&mut tab).await,
+        AuthEvent::UpdateClaims { .. }
+    ));
     let revoked = stack
         .actions
         .revoke_from(&admin(), &user.user_id, "plan")
         .await
         .unwrap();
     assert_eq!(revoked.claims, vec![Claim::new("team", "ops")]);
-    assert!(matches!(next_event(&mut tab).await, AuthEvent::UpdateClaims { .. }));
+    assert!(matches!(
+        next_event(&mut tab).await,
+        AuthEvent::UpdateClaims { .. }
+    ));
     let principal = stack.principal_of(&session).await;
     assert_eq!(principal.claims(), &[Claim::new("team", "ops")][..]);
 
@@ -109,9 +115,21 @@ async fn an_unknown_target_is_not_found_and_nothing_is_recorded() {
     let ghost = "local:nobody-here";
     let mut tab = stack.channel.subscribe(ghost).await.unwrap();
     let results = [
-        stack.actions.grant_to(&admin(), ghost, "role", "admin").await.map(drop),
-        stack.actions.revoke_from(&admin(), ghost, "role").await.map(drop),
-        stack.actions.sign_out_everywhere_of(&admin(), ghost).await.map(drop),
+        stack
+            .actions
+            .grant_to(&admin(), ghost, "role", "admin")
+            .await
+            .map(drop),
+        stack
+            .actions
+            .revoke_from(&admin(), ghost, "role")
+            .await
+            .map(drop),
+        stack
+            .actions
+            .sign_out_everywhere_of(&admin(), ghost)
+            .await
+            .map(drop),
         stack.actions.disable(&admin(), ghost).await.map(drop),
         stack.actions.enable(&admin(), ghost).await.map(drop),
         stack
@@ -127,7 +145,13 @@ async fn an_unknown_target_is_not_found_and_nothing_is_recorded() {
         );
     }
     assert_quiet(&mut tab).await;
-    assert!(store.entries(None, Page::first(10)).await.unwrap().is_empty());
+    assert!(
+        store
+            .entries(None, Page::first(10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -148,13 +172,22 @@ async fn the_reserved_claim_and_bad_actors_are_refused_before_any_layer() {
             .map(drop),
         stack
             .actions
-            .replace_claims_of(&admin(), &user.user_id, vec![Claim::new(DISABLED_CLAIM, "true")])
+            .replace_claims_of(
+                &admin(),
+                &user.user_id,
+                vec![Claim::new(DISABLED_CLAIM, "true")],
+            )
             .await
             .map(drop),
         // Self-service cannot touch it either.
         stack
             .actions
-            .grant(session.principal(), Some(&session.key), DISABLED_CLAIM, "true")
+            .grant(
+                session.principal(),
+                Some(&session.key),
+                DISABLED_CLAIM,
+                "true",
+            )
             .await
             .map(drop),
         stack
@@ -174,7 +207,13 @@ async fn the_reserved_claim_and_bad_actors_are_refused_before_any_layer() {
     }
     let after = stack.store.get_user(&user.user_id).await.unwrap().unwrap();
     assert_eq!(after.claims, user.claims);
-    assert!(store.entries(None, Page::first(10)).await.unwrap().is_empty());
+    assert!(
+        store
+            .entries(None, Page::first(10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -185,7 +224,11 @@ async fn disabling_ends_every_session_at_once_and_refuses_sign_in_until_enabled(
     let (_, second) = stack.sign_in(&user.user_id).await;
     let mut tab = stack.channel.subscribe(&user.user_id).await.unwrap();
 
-    let ended = stack.actions.disable(&admin(), &user.user_id).await.unwrap();
+    let ended = stack
+        .actions
+        .disable(&admin(), &user.user_id)
+        .await
+        .unwrap();
     assert_eq!(ended, 2);
     assert_eq!(next_event(&mut tab).await, AuthEvent::revoke(None));
     for session in [&first, &second] {
@@ -197,7 +240,10 @@ async fn disabling_ends_every_session_at_once_and_refuses_sign_in_until_enabled(
         .sessions
         .sign_in(None, Principal::for_user(&disabled))
         .await;
-    assert!(matches!(refused, Err(SessionError::AccountDisabled)), "{refused:?}");
+    assert!(
+        matches!(refused, Err(SessionError::AccountDisabled)),
+        "{refused:?}"
+    );
 
     // A replace of every claim keeps the account disabled.
     stack
@@ -223,7 +269,11 @@ async fn disabling_ends_every_session_at_once_and_refuses_sign_in_until_enabled(
         .collect();
     assert_eq!(
         actions,
-        [AuditAction::Enable, AuditAction::ReplaceClaims, AuditAction::Disable]
+        [
+            AuditAction::Enable,
+            AuditAction::ReplaceClaims,
+            AuditAction::Disable
+        ]
     );
 }
 
@@ -235,7 +285,11 @@ async fn a_session_that_escaped_the_disable_ends_on_its_next_load() {
     let user = stack.user().await;
     let (_, session) = stack.sign_in(&user.user_id).await;
     let escaped = stack.backend.load(&session.key).await.unwrap().unwrap();
-    stack.actions.disable(&admin(), &user.user_id).await.unwrap();
+    stack
+        .actions
+        .disable(&admin(), &user.user_id)
+        .await
+        .unwrap();
     // Put it back as the racing sign-in would have, with its old stamp.
     stack
         .backend
@@ -293,7 +347,10 @@ async fn signing_out_one_session_of_a_target_leaves_the_others_and_other_users()
     let details: Vec<&str> = log.iter().map(|e| e.detail.as_str()).collect();
     assert_eq!(details, ["1 sessions", "no such session", "one session"]);
     for entry in &log {
-        assert!(!entry.detail.contains(ended.key.as_str()), "no key in the log");
+        assert!(
+            !entry.detail.contains(ended.key.as_str()),
+            "no key in the log"
+        );
     }
 }
 

@@ -26,15 +26,25 @@ async fn a_disabled_account_is_refused_like_a_wrong_password_at_the_same_cost() 
     let after_right = idp.hasher().stats();
     let wrong = idp.verify_credentials(&email, "wrong password").await;
     let after_wrong = idp.hasher().stats();
-    assert!(matches!(right, Err(LocalIdpError::InvalidCredentials)), "{right:?}");
-    assert!(matches!(wrong, Err(LocalIdpError::InvalidCredentials)), "{wrong:?}");
+    assert!(
+        matches!(right, Err(LocalIdpError::InvalidCredentials)),
+        "{right:?}"
+    );
+    assert!(
+        matches!(wrong, Err(LocalIdpError::InvalidCredentials)),
+        "{wrong:?}"
+    );
     assert_eq!(
         right.unwrap_err().to_string(),
         wrong.unwrap_err().to_string(),
         "the same answer"
     );
     for (from, to) in [(before, after_right), (after_right, after_wrong)] {
-        assert_eq!(to.verifications - from.verifications, 1, "one verification each");
+        assert_eq!(
+            to.verifications - from.verifications,
+            1,
+            "one verification each"
+        );
         assert_eq!(to.hashes, from.hashes, "no re-hash for a disabled account");
     }
     let from = "192.0.2.1".parse().unwrap();
@@ -57,7 +67,16 @@ async fn a_registration_cannot_claim_the_reserved_claim() {
         let registration = Registration::new(&email, PASSWORD)
             .with_claims(vec![Claim::new(DISABLED_CLAIM, value)]);
         let refused = idp.create_user(registration).await;
-        assert!(matches!(refused, Err(LocalIdpError::Invalid(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(LocalIdpError::Invalid(_))),
+            "{refused:?}"
+        );
     }
-    assert!(store.find_by_provider("local", &email).await.unwrap().is_none());
+    assert!(
+        store
+            .find_by_provider("local", &email)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

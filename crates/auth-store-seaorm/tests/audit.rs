@@ -2,6 +2,8 @@
 //! database, hostile text stored as it is, and a database migrated before
 //! it existed gets it from the fourth migration.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use auth_core::{Actor, AuditAction, AuditEntry, AuditLog, Page};

@@ -131,10 +131,8 @@ async fn python_users_claims_and_links_read_back() {
     assert!(!updated.claims.contains(&Claim::new("role", "admin")));
     assert_eq!(updated.claims.len(), 3);
     store.session_backend().init_schema().await.unwrap();
-    let (tokens, original): (Vec<String>, Vec<String>) = table_sql(&store)
-        .await
-        .into_iter()
-        .partition(|sql| {
+    let (tokens, original): (Vec<String>, Vec<String>) =
+        table_sql(&store).await.into_iter().partition(|sql| {
             sql.contains("pywire_auth_one_time_tokens") || sql.contains("pywire_auth_audit_log")
         });
     assert_eq!(original, before, "the original's DDL is untouched");

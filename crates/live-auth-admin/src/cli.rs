@@ -10,6 +10,9 @@ use clap::{Parser, Subcommand};
 ///
 /// Exit codes: 0 done, 2 bad input or usage, 3 unknown user, 4 backend
 /// unavailable, 1 anything else.
+// The doc comment is the `--help` text, so it is written for a terminal,
+// not for Markdown.
+#[allow(clippy::doc_markdown)]
 #[derive(Debug, Parser)]
 #[command(name = "live-auth-admin", version)]
 pub(crate) struct Cli {

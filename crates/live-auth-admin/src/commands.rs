@@ -88,7 +88,10 @@ fn actor() -> Actor {
 /// Says how far the change reached.
 fn reach(stack: &Stack, out: &mut impl Write) -> Result<(), CliError> {
     if stack.uses_redis() {
-        writeln!(out, "open tabs of running workers were told at once (Redis)")?;
+        writeln!(
+            out,
+            "open tabs of running workers were told at once (Redis)"
+        )?;
     } else {
         writeln!(
             out,
@@ -141,7 +144,11 @@ async fn list_users(stack: &Stack, out: &mut impl Write, json: bool) -> Result<(
             ]
         })
         .collect();
-    table(out, &["USER ID", "EMAIL", "NAME", "STATUS", "CLAIMS"], &rows)?;
+    table(
+        out,
+        &["USER ID", "EMAIL", "NAME", "STATUS", "CLAIMS"],
+        &rows,
+    )?;
     Ok(())
 }
 
@@ -153,7 +160,8 @@ async fn show_user(
 ) -> Result<(), CliError> {
     let user = resolve(stack, user).await?;
     let links = stack.store().links_of(&user.user_id).await?;
-    let sessions = stack.actions()
+    let sessions = stack
+        .actions()
         .map_err(auth_core::AuthError::from)?
         .sessions()
         .sessions_of(&user.user_id)
@@ -237,6 +245,10 @@ async fn audit(
             ]
         })
         .collect();
-    table(out, &["WHEN", "ACTOR", "SOURCE", "ACTION", "USER", "DETAIL"], &rows)?;
+    table(
+        out,
+        &["WHEN", "ACTOR", "SOURCE", "ACTION", "USER", "DETAIL"],
+        &rows,
+    )?;
     Ok(())
 }

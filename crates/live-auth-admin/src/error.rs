@@ -41,9 +41,8 @@ impl CliError {
     /// 2 bad input, 3 unknown user, 4 backend unavailable, 1 otherwise.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            Self::BadInput(_) => 2,
+            Self::BadInput(_) | Self::Stack(StackError::Config(_)) => 2,
             Self::UnknownUser(_) => 3,
-            Self::Stack(StackError::Config(_)) => 2,
             Self::Stack(_) => 4,
             Self::Auth(error) => auth_exit_code(error),
             Self::Output(_) => 1,

@@ -48,7 +48,11 @@ pub(crate) fn claims_text(user: &UserRecord) -> String {
 
 /// `active` or `disabled`.
 pub(crate) fn status(user: &UserRecord) -> &'static str {
-    if user.is_disabled() { "disabled" } else { "active" }
+    if user.is_disabled() {
+        "disabled"
+    } else {
+        "active"
+    }
 }
 
 /// A user as JSON: the record, whether it is disabled.

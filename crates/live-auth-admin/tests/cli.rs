@@ -2,13 +2,17 @@
 //! and against PostgreSQL with Redis, where a grant reaches a live
 //! subscriber of the Redis channel at once.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use auth_core::testkit::services;
-use auth_core::{AuthChannel, AuthEvent, Claim, Principal, SessionConfig, Sessions};
-use auth_local_idp::{LocalIdpError, Registration};
+use auth_core::{
+    ActiveSession, AuthChannel, AuthEvent, Claim, Principal, SessionConfig, Sessions, UserRecord,
+};
+use auth_local_idp::{LocalIdP, LocalIdpError, Registration};
 use futures_util::StreamExt;
 use live_auth::Stack;
 use serde_json::Value;
@@ -55,7 +59,12 @@ fn sqlite_url() -> (String, PathBuf) {
 
 fn sessions_of(stack: &Stack) -> Sessions {
     let config = SessionConfig::new().with_secret(SECRET);
-    Sessions::new(stack.session_backend().clone(), stack.store().clone(), config).expect("config")
+    Sessions::new(
+        stack.session_backend().clone(),
+        stack.store().clone(),
+        config,
+    )
+    .expect("config")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,15 +85,36 @@ async fn every_command_against_a_seeded_sqlite_file() {
         .await
         .unwrap();
     let sessions = sessions_of(&stack);
-    let (_, first) = sessions.sign_in(None, Principal::for_user(&ada)).await.unwrap();
-    let (_, second) = sessions.sign_in(None, Principal::for_user(&ada)).await.unwrap();
+    let (_, first) = sessions
+        .sign_in(None, Principal::for_user(&ada))
+        .await
+        .unwrap();
+    let (_, second) = sessions
+        .sign_in(None, Principal::for_user(&ada))
+        .await
+        .unwrap();
     let env = [("LOCAL_AUTH_DB", url.as_str())];
 
+    listing(&env, &ada, &bob);
+    claims_and_sessions(&env, &sessions, &stack, &ada, [&first, &second]).await;
+    disabling(&env, &sessions, &idp, &bob).await;
+    audit_and_exit_codes(&env, &ada, &bob);
+
+    drop(stack);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+type Env<'a> = [(&'a str, &'a str); 1];
+
+fn listing(env: &Env<'_>, ada: &UserRecord, bob: &UserRecord) {
+    let env = &env[..];
     // users list, table and JSON.
-    let listed = ok(&admin(&env, &["users", "list"]));
+    let listed = ok(&admin(env, &["users", "list"]));
     assert!(listed.starts_with("USER ID"), "{listed}");
     assert!(listed.contains("ada@example.com") && listed.contains("bob@example.com"));
-    let users = json(&admin(&env, &["users", "list", "--json"]));
+    let users = json(&admin(env, &["users", "list", "--json"]));
     let ids: Vec<&str> = users
         .as_array()
         .unwrap()
@@ -96,50 +126,79 @@ async fn every_command_against_a_seeded_sqlite_file() {
     assert_eq!(ids, expected);
 
     // show, by email (normalised) and by id.
-    let shown = json(&admin(&env, &["users", "show", "  ADA@Example.com ", "--json"]));
+    let shown = json(&admin(
+        env,
+        &["users", "show", "  ADA@Example.com ", "--json"],
+    ));
     assert_eq!(shown["user_id"], ada.user_id.as_str());
     assert_eq!(shown["sessions"].as_array().unwrap().len(), 2);
     assert_eq!(shown["links"][0]["subject"], "ada@example.com");
-    let text = ok(&admin(&env, &["users", "show", &ada.user_id]));
+    let text = ok(&admin(env, &["users", "show", &ada.user_id]));
     assert!(text.contains("status:   active"), "{text}");
+}
 
+async fn claims_and_sessions(
+    env: &Env<'_>,
+    sessions: &Sessions,
+    stack: &Stack,
+    ada: &UserRecord,
+    [first, second]: [&ActiveSession; 2],
+) {
+    let env = &env[..];
     // grant: the store has it and each session reads it on its next load.
-    let granted = ok(&admin(&env, &["grant", "ada@example.com", "role", "admin"]));
+    let granted = ok(&admin(env, &["grant", "ada@example.com", "role", "admin"]));
     assert!(granted.contains("granted role=admin"), "{granted}");
-    assert!(granted.contains("REDIS_URL is not set"), "it says how far it reached: {granted}");
-    for session in [&first, &second] {
+    assert!(
+        granted.contains("REDIS_URL is not set"),
+        "it says how far it reached: {granted}"
+    );
+    for session in [first, second] {
         let loaded = sessions.load(&session.key).await.unwrap().expect("live");
         assert!(loaded.principal().has_claim("role", Some("admin")));
     }
-    ok(&admin(&env, &["revoke", &ada.user_id, "role"]));
+    ok(&admin(env, &["revoke", &ada.user_id, "role"]));
     let ada_now = stack.store().get_user(&ada.user_id).await.unwrap().unwrap();
     assert!(!ada_now.claims.iter().any(|c| c.kind == "role"));
 
     // sessions, then sign-out of every session.
-    let listed = json(&admin(&env, &["sessions", "ada@example.com", "--json"]));
+    let listed = json(&admin(env, &["sessions", "ada@example.com", "--json"]));
     assert_eq!(listed.as_array().unwrap().len(), 2);
-    let table = ok(&admin(&env, &["sessions", "ada@example.com"]));
-    assert!(!table.contains(first.key.as_str()), "no session key is printed");
-    let signed_out = ok(&admin(&env, &["sign-out", "ada@example.com"]));
+    let table = ok(&admin(env, &["sessions", "ada@example.com"]));
+    assert!(
+        !table.contains(first.key.as_str()),
+        "no session key is printed"
+    );
+    let signed_out = ok(&admin(env, &["sign-out", "ada@example.com"]));
     assert!(signed_out.contains("2 sessions"), "{signed_out}");
     assert!(sessions.load(&first.key).await.unwrap().is_none());
+}
 
+async fn disabling(env: &Env<'_>, sessions: &Sessions, idp: &LocalIdP, bob: &UserRecord) {
+    let env = &env[..];
     // disable: sessions end and the right password no longer signs in.
-    let (_, bobs) = sessions.sign_in(None, Principal::for_user(&bob)).await.unwrap();
-    let disabled = ok(&admin(&env, &["disable", "bob@example.com"]));
+    let (_, bobs) = sessions
+        .sign_in(None, Principal::for_user(bob))
+        .await
+        .unwrap();
+    let disabled = ok(&admin(env, &["disable", "bob@example.com"]));
     assert!(disabled.contains("1 sessions ended"), "{disabled}");
     assert!(sessions.load(&bobs.key).await.unwrap().is_none());
     assert!(matches!(
         idp.verify_credentials("bob@example.com", PASSWORD).await,
         Err(LocalIdpError::InvalidCredentials)
     ));
-    let shown = json(&admin(&env, &["users", "show", "bob@example.com", "--json"]));
+    let shown = json(&admin(env, &["users", "show", "bob@example.com", "--json"]));
     assert_eq!(shown["disabled"], true);
-    ok(&admin(&env, &["enable", "bob@example.com"]));
-    idp.verify_credentials("bob@example.com", PASSWORD).await.expect("enabled again");
+    ok(&admin(env, &["enable", "bob@example.com"]));
+    idp.verify_credentials("bob@example.com", PASSWORD)
+        .await
+        .expect("enabled again");
+}
 
+fn audit_and_exit_codes(env: &Env<'_>, ada: &UserRecord, bob: &UserRecord) {
+    let env = &env[..];
     // The audit log, newest first, per user.
-    let entries = json(&admin(&env, &["audit", "--json"]));
+    let entries = json(&admin(env, &["audit", "--json"]));
     let actions: Vec<&str> = entries
         .as_array()
         .unwrap()
@@ -148,15 +207,27 @@ async fn every_command_against_a_seeded_sqlite_file() {
         .collect();
     assert_eq!(
         actions,
-        ["enable", "disable", "sign-out-everywhere", "revoke", "grant"]
+        [
+            "enable",
+            "disable",
+            "sign-out-everywhere",
+            "revoke",
+            "grant"
+        ]
     );
     assert_eq!(entries[0]["actor"], "cli:ops");
     assert_eq!(entries[0]["source"], "cli");
-    let adas = json(&admin(&env, &["audit", "--user", "ada@example.com", "--json"]));
+    let adas = json(&admin(
+        env,
+        &["audit", "--user", "ada@example.com", "--json"],
+    ));
     assert_eq!(adas.as_array().unwrap().len(), 3);
     assert_eq!(adas[2]["detail"], "role=admin");
-    let table = ok(&admin(&env, &["audit", "--user", &bob.user_id]));
-    assert!(table.starts_with("WHEN") && table.contains("disable"), "{table}");
+    let table = ok(&admin(env, &["audit", "--user", &bob.user_id]));
+    assert!(
+        table.starts_with("WHEN") && table.contains("disable"),
+        "{table}"
+    );
 
     // Exit codes: unknown user 3, bad input 2, usage 2, reserved claim 2.
     for (args, code) in [
@@ -164,22 +235,20 @@ async fn every_command_against_a_seeded_sqlite_file() {
         (&["users", "show", "local:nobody"][..], 3),
         (&["grant", "not an email@", "role", "x"][..], 2),
         (&["grant", &ada.user_id, "", "x"][..], 2),
-        (&["grant", &ada.user_id, auth_core::DISABLED_CLAIM, "false"][..], 2),
+        (
+            &["grant", &ada.user_id, auth_core::DISABLED_CLAIM, "false"][..],
+            2,
+        ),
         (&["sign-out"][..], 2),
         (&["no-such-command"][..], 2),
     ] {
-        let output = admin(&env, args);
+        let output = admin(env, args);
         assert_eq!(output.status.code(), Some(code), "{args:?}: {output:?}");
         assert!(!output.stderr.is_empty(), "{args:?} says why");
     }
     // A refused grant wrote nothing.
-    let entries = json(&admin(&env, &["audit", "--json"]));
+    let entries = json(&admin(env, &["audit", "--json"]));
     assert_eq!(entries.as_array().unwrap().len(), 5);
-
-    drop(stack);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
 }
 
 #[test]
@@ -228,7 +297,7 @@ async fn a_grant_through_the_cli_reaches_a_live_redis_subscriber_at_once() {
         .expect("channel");
     let mut tab = channel.subscribe(&user.user_id).await.expect("subscribe");
 
-    let env = vec![
+    let env = [
         ("LOCAL_AUTH_DB".to_owned(), postgres.clone()),
         ("REDIS_URL".to_owned(), redis.clone()),
         ("REDIS_PREFIX".to_owned(), prefix.clone()),

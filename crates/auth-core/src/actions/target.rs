@@ -89,8 +89,10 @@ impl AuthActions {
             .collect::<Vec<_>>()
             .join(", ");
         let change = ClaimChange::Replace(claims);
-        self.claims_of(actor, user_id, change, AuditAction::ReplaceClaims, || detail)
-            .await
+        self.claims_of(actor, user_id, change, AuditAction::ReplaceClaims, || {
+            detail
+        })
+        .await
     }
 
     /// Signs the session `key` of `user_id` out for `actor`, with its live
@@ -116,9 +118,18 @@ impl AuthActions {
             }
             _ => false,
         };
-        let detail = if ended { "one session" } else { "no such session" };
-        self.audit(actor, AuditAction::SignOutSession, user_id, detail.to_owned())
-            .await?;
+        let detail = if ended {
+            "one session"
+        } else {
+            "no such session"
+        };
+        self.audit(
+            actor,
+            AuditAction::SignOutSession,
+            user_id,
+            detail.to_owned(),
+        )
+        .await?;
         Ok(ended)
     }
 

@@ -61,19 +61,30 @@ pub(crate) async fn audit_round_trip(store: &dyn AdminStore, ids: &Ids) {
         entry(ids, &target, AuditAction::Grant, "role=admin"),
         entry(ids, &other, AuditAction::Disable, "0 sessions ended"),
         entry(ids, &target, AuditAction::Revoke, "role"),
-        entry(ids, &target, AuditAction::SignOutEverywhere, "ünïcode ✓ 2 sessions"),
+        entry(
+            ids,
+            &target,
+            AuditAction::SignOutEverywhere,
+            "ünïcode ✓ 2 sessions",
+        ),
     ];
     for e in &recorded {
         c.ok(store.record(e).await, "record");
     }
-    let mine = c.ok(store.entries(Some(&target), Page::first(10)).await, "entries");
+    let mine = c.ok(
+        store.entries(Some(&target), Page::first(10)).await,
+        "entries",
+    );
     let expected = vec![
         recorded[3].clone(),
         recorded[2].clone(),
         recorded[0].clone(),
     ];
     c.equal(&mine, &expected, "the target's entries, newest first");
-    let first = c.ok(store.entries(Some(&target), Page::first(2)).await, "entries");
+    let first = c.ok(
+        store.entries(Some(&target), Page::first(2)).await,
+        "entries",
+    );
     c.equal(&first, &expected[..2].to_vec(), "the first page of two");
     let second = c.ok(
         store.entries(Some(&target), Page::first(2).next()).await,
@@ -85,10 +96,20 @@ pub(crate) async fn audit_round_trip(store: &dyn AdminStore, ids: &Ids) {
         "entries",
     );
     c.equal(&past, &Vec::new(), "a page past the end");
-    let none = c.ok(store.entries(Some(&target), Page::first(0)).await, "entries");
+    let none = c.ok(
+        store.entries(Some(&target), Page::first(0)).await,
+        "entries",
+    );
     c.equal(&none, &Vec::new(), "a page of zero entries");
-    let others = c.ok(store.entries(Some(&other), Page::first(10)).await, "entries");
-    c.equal(&others, &vec![recorded[1].clone()], "another user's entries");
+    let others = c.ok(
+        store.entries(Some(&other), Page::first(10)).await,
+        "entries",
+    );
+    c.equal(
+        &others,
+        &vec![recorded[1].clone()],
+        "another user's entries",
+    );
     let unknown = c.ok(
         store
             .entries(Some(&ids.user("never-audited")), Page::first(10))
@@ -128,8 +149,8 @@ pub(crate) async fn audit_invalid_entries(store: &dyn AdminStore, ids: &Ids) {
     let mut cases = Vec::new();
     for (actor, source) in [("", "cli"), ("cli:x", ""), ("cli:\nx", "cli")] {
         let mut e = good.clone();
-        e.actor = actor.to_owned();
-        e.source = source.to_owned();
+        actor.clone_into(&mut e.actor);
+        source.clone_into(&mut e.source);
         cases.push((e, "a malformed actor"));
     }
     let mut long = good.clone();
@@ -139,7 +160,7 @@ pub(crate) async fn audit_invalid_entries(store: &dyn AdminStore, ids: &Ids) {
     detail.detail = "d".repeat(MAX_AUDIT_DETAIL_LEN + 1);
     cases.push((detail, "an over-long detail"));
     let mut nul = good.clone();
-    nul.detail = "a\0b".to_owned();
+    "a\0b".clone_into(&mut nul.detail);
     cases.push((nul, "a NUL in the detail"));
     for (e, what) in &cases {
         c.err(store.record(e).await, is_invalid, "Invalid", what);
@@ -152,12 +173,18 @@ pub(crate) async fn audit_invalid_entries(store: &dyn AdminStore, ids: &Ids) {
         "Invalid",
         "an empty target",
     );
-    let written = c.ok(store.entries(Some(&target), Page::first(10)).await, "entries");
+    let written = c.ok(
+        store.entries(Some(&target), Page::first(10)).await,
+        "entries",
+    );
     c.equal(&written, &Vec::new(), "entries after refused records");
     let mut longest = good.clone();
     longest.detail = "é".repeat(MAX_AUDIT_DETAIL_LEN / 2);
     c.ok(store.record(&longest).await, "record of the longest detail");
-    let written = c.ok(store.entries(Some(&target), Page::first(10)).await, "entries");
+    let written = c.ok(
+        store.entries(Some(&target), Page::first(10)).await,
+        "entries",
+    );
     c.equal(&written, &vec![longest], "the longest detail");
 }
 
@@ -188,7 +215,11 @@ pub(crate) async fn users_in_pages(store: &dyn AdminStore, ids: &Ids) {
     created.sort_by(|a, b| a.user_id.cmp(&b.user_id));
     let start = format!("testkit:{}:", ids.run());
     let first = c.ok(store.list_users(Some(&start), 3).await, "list_users");
-    c.equal(&first, &created[..3].to_vec(), "the first page, in byte order");
+    c.equal(
+        &first,
+        &created[..3].to_vec(),
+        "the first page, in byte order",
+    );
     let last_id = first.last().map(|u| u.user_id.clone()).unwrap_or_default();
     // One user: past this run's users, a shared database may hold anything.
     let second = c.ok(store.list_users(Some(&last_id), 1).await, "list_users");

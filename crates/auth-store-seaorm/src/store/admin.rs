@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use auth_core::{
-    AuditAction, AuditEntry, AuditLog, MAX_PAGE_SIZE, Page, StoreError, UserDirectory,
-    UserRecord, validate_user_id,
+    AuditAction, AuditEntry, AuditLog, MAX_PAGE_SIZE, Page, StoreError, UserDirectory, UserRecord,
+    validate_user_id,
 };
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult};
 
@@ -67,11 +67,15 @@ fn entry_from_row(row: &QueryResult) -> Result<AuditEntry, StoreError> {
     let target: String = row.try_get_by_index(4).map_err(column)?;
     let detail: String = row.try_get_by_index(5).map_err(column)?;
     let action = AuditAction::parse(&action).ok_or_else(|| {
-        StoreError::corrupt("the action of an audit entry", format!("unknown action `{action}`"))
+        StoreError::corrupt(
+            "the action of an audit entry",
+            format!("unknown action `{action}`"),
+        )
     })?;
     let actor = auth_core::Actor::new(actor, source);
     let mut entry = AuditEntry::new(&actor, action, target, detail);
-    entry.at = u64::try_from(at).map_err(|e| StoreError::corrupt("the time of an audit entry", e))?;
+    entry.at =
+        u64::try_from(at).map_err(|e| StoreError::corrupt("the time of an audit entry", e))?;
     Ok(entry)
 }
 
