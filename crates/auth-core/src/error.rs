@@ -108,6 +108,9 @@ pub enum SessionError {
     /// Refreshing a stale session from the store failed.
     #[error("refreshing the session from the store failed")]
     Store(#[from] StoreError),
+    /// The account is disabled, so it cannot sign in.
+    #[error("the account is disabled")]
+    AccountDisabled,
 }
 
 impl SessionError {
@@ -219,4 +222,8 @@ pub enum AuthError {
     /// the backend is back.
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// The change was made in every layer, but its audit entry could not
+    /// be written (the change is logged through `tracing` all the same).
+    #[error("the change was made but its audit entry was not recorded")]
+    Audit(#[source] StoreError),
 }

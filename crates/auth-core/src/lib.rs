@@ -11,7 +11,9 @@
 //! | [`IdentityProvider`] | a proof (a password) in, a principal out |
 //! | [`OneTimeTokenStore`], [`OneTimeToken`] | single-use, expiring links for the account flows (verify an email, reset a password) |
 //! | [`Policy`], [`Policies`] | named predicates over a principal |
-//! | [`AuthActions`] | grant, revoke, sign out: store, then session, then channel |
+//! | [`AuthActions`] | grant, revoke, sign out: store, then session, then channel; for the principal itself, or for an [`Actor`] on any user (disable and enable too) |
+//! | [`AuditLog`], [`AuditEntry`] | who changed which user, how, when and from where |
+//! | [`UserDirectory`] | every user, page by page, for administrators |
 //! | [`throttle::Throttle`] | at most N attempts per key per window, for logins and other guessable steps |
 //!
 //! Features: `memory` (default) adds [`memory::MemoryStore`] (also a
@@ -90,6 +92,7 @@
 //! ```
 
 mod actions;
+mod audit;
 mod channel;
 mod error;
 mod idp;
@@ -108,6 +111,10 @@ pub mod memory;
 pub mod testkit;
 
 pub use actions::AuthActions;
+pub use audit::{
+    Actor, AuditAction, AuditEntry, AuditLog, MAX_ACTOR_LEN, MAX_AUDIT_DETAIL_LEN, MAX_PAGE_SIZE,
+    Page,
+};
 pub use channel::{AuthChannel, AuthEvent, EventStream};
 pub use error::{
     AuthError, BoxError, ChannelError, DuplicatePolicy, IdpError, InvalidInput, PolicyError,
@@ -126,10 +133,11 @@ pub use session::{
     ActiveSession, SessionBackend, SessionConfig, SessionKey, SessionRecord, SessionToken,
     Sessions, unix_now,
 };
-pub use store::AuthStore;
+pub use store::{AuthStore, UserDirectory};
 pub use user::{
-    ClaimChange, Extras, MAX_USER_ID_LEN, NewUser, PasswordHash, ProviderLink, Secret, UserRecord,
-    UserUpdate, validate_claims, validate_link_key, validate_user_id,
+    ClaimChange, DISABLED_CLAIM, Extras, MAX_USER_ID_LEN, NewUser, PasswordHash, ProviderLink,
+    Secret, UserRecord, UserUpdate, is_reserved_claim, validate_claims, validate_link_key,
+    validate_user_id,
 };
 
 /// The crates this one's public API exposes, re-exported so users get the

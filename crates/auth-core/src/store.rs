@@ -101,3 +101,24 @@ pub trait AuthStore: Send + Sync + 'static {
     /// deletes the user here, then ends the sessions and live tabs.
     async fn delete_user(&self, user_id: &str) -> Result<(), StoreError>;
 }
+
+/// Every user of a store, page by page: what an administrator lists.
+///
+/// Users come in byte order of their ids (as Rust compares `str`), whatever
+/// the collation of a SQL column, so paging by the last id seen visits
+/// every user exactly once even while others register.
+///
+/// Run [`testkit::admin_conformance`](crate::testkit) (feature `testkit`)
+/// against an implementation to hold it to this contract.
+#[async_trait]
+pub trait UserDirectory: Send + Sync + 'static {
+    /// Up to `limit` users (lowered to [`MAX_PAGE_SIZE`](crate::MAX_PAGE_SIZE))
+    /// whose ids come after `after` (from the first user when `None`), in
+    /// byte order of their ids. An empty list once past the last user.
+    /// [`StoreError::Invalid`] for a malformed `after`.
+    async fn list_users(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<UserRecord>, StoreError>;
+}

@@ -27,7 +27,29 @@ pub struct UserRecord {
     pub extras: Extras,
 }
 
+/// The reserved claim type that marks a disabled account
+/// (`account_disabled=true`).
+///
+/// Only [`AuthActions::disable`](crate::AuthActions::disable) and
+/// [`AuthActions::enable`](crate::AuthActions::enable) write it: the
+/// writer's claim methods refuse it as [`InvalidInput`], the local identity
+/// provider refuses it in a registration, and
+/// [`ClaimChange::Replace`] leaves it as it is.
+pub const DISABLED_CLAIM: &str = "account_disabled";
+
+/// Whether claims of type `kind` are reserved to the writer's own methods
+/// (today only [`DISABLED_CLAIM`]).
+pub fn is_reserved_claim(kind: &str) -> bool {
+    kind == DISABLED_CLAIM
+}
+
 impl UserRecord {
+    /// Whether the account is disabled (it holds [`DISABLED_CLAIM`]): it
+    /// cannot sign in, and its sessions end.
+    pub fn is_disabled(&self) -> bool {
+        self.claims.iter().any(|c| c.kind == DISABLED_CLAIM)
+    }
+
     /// A record with only an id; for stores that build records from rows.
     pub fn new(user_id: impl Into<String>) -> Self {
         Self {
@@ -281,7 +303,9 @@ impl UserUpdate {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClaimChange {
-    /// Replace every claim.
+    /// Replace every claim, except reserved ones ([`is_reserved_claim`]):
+    /// those the user has stay, those in the list are left out, so a
+    /// replace never enables or disables an account.
     Replace(Vec<Claim>),
     /// Drop every claim of this claim's type, then add it (grant).
     Set(Claim),
@@ -299,11 +323,26 @@ impl ClaimChange {
         }
     }
 
+    /// Whether the change would set or remove a reserved claim type
+    /// ([`is_reserved_claim`]); the writer refuses those.
+    pub fn touches_reserved(&self) -> bool {
+        match self {
+            Self::Replace(claims) => claims.iter().any(|c| is_reserved_claim(&c.kind)),
+            Self::Set(claim) => is_reserved_claim(&claim.kind),
+            Self::Remove(kind) => is_reserved_claim(kind),
+        }
+    }
+
     /// Applies the change to `claims`. Stores call this on the claims they
     /// read inside their transaction.
     pub fn apply(&self, claims: &mut Vec<Claim>) {
         match self {
-            Self::Replace(new) => claims.clone_from(new),
+            Self::Replace(new) => {
+                claims.retain(|c| is_reserved_claim(&c.kind));
+                let kept = std::mem::take(claims);
+                claims.extend(new.iter().filter(|c| !is_reserved_claim(&c.kind)).cloned());
+                claims.extend(kept);
+            }
             Self::Set(claim) => {
                 claims.retain(|c| c.kind != claim.kind);
                 claims.push(claim.clone());

@@ -5,8 +5,8 @@
 
 use auth_core::memory::{MemorySessionBackend, MemoryStore};
 use auth_core::testkit::{
-    one_time_token_conformance, session_conformance, standalone_token_conformance,
-    store_conformance,
+    admin_conformance, one_time_token_conformance, session_conformance,
+    standalone_token_conformance, store_conformance,
 };
 
 mod memory_store {
@@ -15,6 +15,10 @@ mod memory_store {
 
 mod memory_tokens {
     auth_core::one_time_token_conformance_tests!(Some(auth_core::memory::MemoryStore::new()));
+}
+
+mod memory_admin {
+    auth_core::admin_conformance_tests!(Some(auth_core::memory::MemoryStore::new()));
 }
 
 mod memory_sessions {
@@ -95,4 +99,11 @@ async fn memory_store_tokens_conform_in_parallel_runs() {
         one_time_token_conformance(&store),
     )
     .await;
+}
+
+/// The audit log and directory suite, twice at once on one store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_admin_conforms_in_parallel_runs() {
+    let store = MemoryStore::new();
+    futures_util::future::join(admin_conformance(&store), admin_conformance(&store)).await;
 }

@@ -65,6 +65,10 @@ pub enum ConfigError {
     /// A route guard names a policy that is not defined.
     #[error("a route guard uses undefined policy `{0}`")]
     UnknownGuardPolicy(String),
+    /// The registration claims allow a reserved claim type (such as
+    /// `account_disabled`), which only the writer's own methods set.
+    #[error("the registration form may not set the reserved claim `{0}`")]
+    ReservedRegistrationClaim(String),
 }
 
 /// How the session cookie is set.
@@ -365,7 +369,8 @@ impl LiveAuthBuilder {
     /// Claim types the registration form may set from its fields (`role`,
     /// `email_verified`). None by default: letting a form assign claims is
     /// mass assignment, so only allow what a self-registering user may
-    /// really claim.
+    /// really claim. A reserved type ([`auth_core::DISABLED_CLAIM`]) makes
+    /// `build` fail with [`ConfigError::ReservedRegistrationClaim`].
     pub fn with_registration_claims<I, S>(mut self, kinds: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -410,6 +415,13 @@ impl LiveAuthBuilder {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return Err(ConfigError::CookieName);
+        }
+        if let Some(kind) = self
+            .registration_claims
+            .iter()
+            .find(|kind| auth_core::is_reserved_claim(kind))
+        {
+            return Err(ConfigError::ReservedRegistrationClaim(kind.clone()));
         }
         let mut pages = HashMap::new();
         for page in self.pages {

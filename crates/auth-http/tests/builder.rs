@@ -108,3 +108,14 @@ fn a_route_guard_naming_an_undefined_policy_is_refused_when_built() {
         "a route guard uses undefined policy `AdminOnyl`"
     );
 }
+
+#[test]
+fn the_registration_form_may_not_set_the_reserved_claim() {
+    assert!(build(|b| b.with_registration_claims(["role", "email_verified"])).is_ok());
+    let error =
+        build(|b| b.with_registration_claims(["role", auth_core::DISABLED_CLAIM])).unwrap_err();
+    assert!(
+        matches!(&error, ConfigError::ReservedRegistrationClaim(kind) if kind == auth_core::DISABLED_CLAIM),
+        "{error:?}"
+    );
+}

@@ -18,8 +18,9 @@ impl LocalIdP {
     /// Checks an email and password and returns the user's principal.
     ///
     /// [`LocalIdpError::InvalidCredentials`] for an unknown or malformed
-    /// email, a user without a password, or a wrong password, all at the
-    /// cost of one Argon2 verification; [`LocalIdpError::Throttled`] once
+    /// email, a user without a password, a wrong password, or a disabled
+    /// account ([`auth_core::DISABLED_CLAIM`]), all at the cost of one
+    /// Argon2 verification; [`LocalIdpError::Throttled`] once
     /// the email has used up its attempts (a success resets them). A
     /// matching hash made with other parameters is replaced by one with the
     /// current parameters before this returns.
@@ -87,6 +88,12 @@ impl LocalIdP {
         match self.hasher.verify(password, &hash).await? {
             Verification::Mismatch => {
                 tracing::debug!(reason = "wrong password", "login refused");
+                Err(LocalIdpError::InvalidCredentials)
+            }
+            Verification::Match { .. } if user.is_disabled() => {
+                // The same answer and the same Argon2 work as a wrong
+                // password: a disabled account is not told apart.
+                tracing::debug!(reason = "account disabled", "login refused");
                 Err(LocalIdpError::InvalidCredentials)
             }
             Verification::Match { rehash } => {

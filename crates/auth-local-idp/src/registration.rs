@@ -2,7 +2,9 @@
 
 use std::net::IpAddr;
 
-use auth_core::{Claim, Extras, NewUser, Secret, StoreError, UserRecord, validate_claims};
+use auth_core::{
+    Claim, Extras, NewUser, Secret, StoreError, UserRecord, is_reserved_claim, validate_claims,
+};
 
 use crate::email::normalize_email;
 use crate::error::LocalIdpError;
@@ -111,7 +113,8 @@ impl LocalIdP {
     /// `docs/local-idp.md` on what immediate registration reveals).
     /// [`LocalIdpError::Invalid`] for a malformed email, a password that
     /// breaks the [`PasswordPolicy`](crate::PasswordPolicy), an over-long
-    /// name or a bad claim; nothing is written then.
+    /// name or a bad claim (a reserved one, such as
+    /// [`auth_core::DISABLED_CLAIM`], included); nothing is written then.
     /// [`LocalIdpError::Throttled`] once the normalised email has used up
     /// its attempts in the email throttle's window.
     pub async fn create_user(
@@ -176,6 +179,13 @@ impl LocalIdP {
             );
         }
         validate_claims(&registration.claims)?;
+        if registration
+            .claims
+            .iter()
+            .any(|claim| is_reserved_claim(&claim.kind))
+        {
+            return Err(auth_core::InvalidInput::new("the claim type is reserved").into());
+        }
         let hash = self.hasher.hash(registration.password.expose()).await?;
         let user_id = format!("{PROVIDER}:{}", uuid::Uuid::new_v4());
         let mut user = NewUser::new(user_id)

@@ -10,7 +10,7 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let db = Database::connect("sqlite::memory:").await?;
 //! Migrator::up(&db, None).await?;
-//! assert_eq!(Migrator::get_applied_migrations(&db).await?.len(), 3);
+//! assert_eq!(Migrator::get_applied_migrations(&db).await?.len(), 4);
 //! # Ok(()) }
 //! ```
 //!
@@ -50,7 +50,7 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let db = Database::connect("sqlite::memory:").await?;
 //! AppMigrator::up(&db, None).await?;
-//! assert_eq!(AppMigrator::get_applied_migrations(&db).await?.len(), 4);
+//! assert_eq!(AppMigrator::get_applied_migrations(&db).await?.len(), 5);
 //! # Ok(()) }
 //! ```
 //!
@@ -60,8 +60,10 @@
 //! (`CREATE TABLE IF NOT EXISTS`), so a database that the store already
 //! created migrates without error, and the store never alters a migrated
 //! one. A database migrated before the one-time token table existed gets it
-//! from the third migration on the next `Migrator::up`; until then a store
-//! on [`Schema::Verify`](crate::Schema::Verify) names it as missing.
+//! from the third migration on the next `Migrator::up`, and one migrated
+//! before the audit log existed gets it from the fourth; until then a
+//! store on [`Schema::Verify`](crate::Schema::Verify) names the table as
+//! missing.
 
 use sea_orm_migration::async_trait::async_trait;
 use sea_orm_migration::sea_orm::DbErr;
@@ -84,6 +86,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateUserTables),
             Box::new(CreateSessionTables),
             Box::new(CreateOneTimeTokens),
+            Box::new(CreateAuditLog),
         ]
     }
 }
@@ -124,6 +127,7 @@ impl Migrator {
             Box::new(UserTables(tables.clone())),
             Box::new(SessionTables(tables.clone())),
             Box::new(TokenTables(tables.clone())),
+            Box::new(AuditTables(tables.clone())),
         ]
     }
 }
@@ -131,6 +135,7 @@ impl Migrator {
 const USER_TABLES: &str = "m20261123_000001_auth_store_user_tables";
 const SESSION_TABLES: &str = "m20261123_000002_auth_store_session_tables";
 const TOKEN_TABLES: &str = "m20261123_000003_auth_store_one_time_tokens";
+const AUDIT_TABLES: &str = "m20261201_000004_auth_store_audit_log";
 
 /// `pywire_auth_users`, `pywire_auth_credentials` and
 /// `pywire_auth_provider_links`, with their indexes.
@@ -266,6 +271,50 @@ impl MigrationTrait for TokenTables {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run(manager, &schema::drop_tables(&[self.0.one_time_tokens()])).await
+    }
+}
+
+/// `pywire_auth_audit_log`, with its index on the target user (no foreign
+/// key: entries outlive their user).
+#[derive(Debug)]
+pub struct CreateAuditLog;
+
+impl MigrationName for CreateAuditLog {
+    fn name(&self) -> &'static str {
+        AUDIT_TABLES
+    }
+}
+
+#[async_trait]
+impl MigrationTrait for CreateAuditLog {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        AuditTables(TableNames::default()).up(manager).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        AuditTables(TableNames::default()).down(manager).await
+    }
+}
+
+/// [`CreateAuditLog`] for any names.
+#[derive(Debug)]
+struct AuditTables(TableNames);
+
+impl MigrationName for AuditTables {
+    fn name(&self) -> &'static str {
+        AUDIT_TABLES
+    }
+}
+
+#[async_trait]
+impl MigrationTrait for AuditTables {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let flavor = schema::flavor(manager.get_connection()).await?;
+        run(manager, &schema::audit_tables(flavor, &self.0)).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(manager, &schema::drop_tables(&[self.0.audit_log()])).await
     }
 }
 

@@ -1,5 +1,5 @@
 //! The schema: the three tables of the Python original, the one-time token
-//! table and the two session tables, as idempotent DDL per database, shared by the automatic creation
+//! table, the audit log and the two session tables, as idempotent DDL per database, shared by the automatic creation
 //! on first use and by the exported migrations, and the check that
 //! [`Schema::Verify`](crate::Schema::Verify) runs instead.
 
@@ -26,6 +26,9 @@ pub const USER_STAMPS_TABLE: &str = "auth_user_stamps";
 /// The default name of the one-time token table: at most one row per user
 /// and purpose, deleted with its user.
 pub const ONE_TIME_TOKENS_TABLE: &str = "pywire_auth_one_time_tokens";
+/// The default name of the audit log table: one row per change made to a
+/// user for an actor, kept when the user is deleted.
+pub const AUDIT_LOG_TABLE: &str = "pywire_auth_audit_log";
 
 /// The server behind a connection: the DDL differs between MySQL and
 /// MariaDB (collation names).
@@ -230,6 +233,35 @@ pub(crate) fn token_tables(flavor: Flavor, names: &TableNames) -> Vec<String> {
     )
 }
 
+/// The DDL of the audit log. No foreign key: entries outlive their user.
+/// `id` grows with every entry, so it orders them newest first.
+pub(crate) fn audit_tables(flavor: Flavor, names: &TableNames) -> Vec<String> {
+    let t = types(flavor);
+    let (id, action) = match flavor {
+        // The rowid: it only grows, since no entry is ever deleted.
+        Flavor::Sqlite => ("id INTEGER PRIMARY KEY", "TEXT"),
+        Flavor::Postgres => ("id BIGSERIAL PRIMARY KEY", "VARCHAR(32)"),
+        Flavor::MySql | Flavor::MySqlLegacy | Flavor::MariaDb => (
+            "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+            "VARCHAR(32)",
+        ),
+    };
+    table(
+        &t,
+        names.audit_log(),
+        &[
+            id.to_owned(),
+            "at BIGINT NOT NULL".to_owned(),
+            format!("actor {} NOT NULL", t.key),
+            format!("source {} NOT NULL", t.key),
+            format!("action {action} NOT NULL"),
+            format!("target_user_id {} NOT NULL", t.key),
+            format!("detail {} NOT NULL", t.text),
+        ],
+        &["target_user_id"],
+    )
+}
+
 /// The DDL of the two session tables.
 pub(crate) fn session_tables(flavor: Flavor, names: &TableNames) -> Vec<String> {
     let t = types(flavor);
@@ -272,9 +304,9 @@ pub(crate) fn drop_tables(names: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// The user tables and the token table with the columns the store reads
-/// and writes.
-pub(crate) fn store_columns(names: &TableNames) -> [(&str, &'static str); 4] {
+/// The user tables, the token table and the audit log with the columns the
+/// store reads and writes.
+pub(crate) fn store_columns(names: &TableNames) -> [(&str, &'static str); 5] {
     [
         (names.users(), "user_id, email, name, claims, extras"),
         (names.credentials(), "user_id, pw_hash"),
@@ -282,6 +314,10 @@ pub(crate) fn store_columns(names: &TableNames) -> [(&str, &'static str); 4] {
         (
             names.one_time_tokens(),
             "token_hash, purpose, user_id, binding, data, expires_at, created_at",
+        ),
+        (
+            names.audit_log(),
+            "id, at, actor, source, action, target_user_id, detail",
         ),
     ]
 }
@@ -407,6 +443,7 @@ mod tests {
             for sql in store_tables(flavor, &names)
                 .iter()
                 .chain(&token_tables(flavor, &names))
+                .chain(&audit_tables(flavor, &names))
                 .chain(&session_tables(flavor, &names))
             {
                 assert!(sql.contains("IF NOT EXISTS"), "{sql}");
@@ -421,6 +458,7 @@ mod tests {
             let ddl = store_tables(flavor, &names)
                 .into_iter()
                 .chain(token_tables(flavor, &names))
+                .chain(audit_tables(flavor, &names))
                 .chain(session_tables(flavor, &names))
                 .collect::<Vec<_>>()
                 .join("\n");
@@ -433,6 +471,8 @@ mod tests {
                 "EXISTS app_sessions (",
                 "EXISTS app_user_stamps (",
                 "EXISTS app_one_time_tokens (",
+                "EXISTS app_audit_log (",
+                "ix_app_audit_log_target_user_id",
                 "REFERENCES app_users (user_id) ON DELETE CASCADE",
                 "ix_app_one_time_tokens_user_id_purpose",
                 "ix_app_users_email",

@@ -1,40 +1,42 @@
-//! [`TableNames`]: what the six tables are called, checked once so that the
+//! [`TableNames`]: what the seven tables are called, checked once so that the
 //! names can be written into SQL as they are, and [`Schema`]: whether the
 //! store creates them, only checks them, or trusts that they exist.
 
 use crate::error::Error;
 use crate::schema::{
-    CREDENTIALS_TABLE, ONE_TIME_TOKENS_TABLE, PROVIDER_LINKS_TABLE, SESSIONS_TABLE,
-    USER_STAMPS_TABLE, USERS_TABLE,
+    AUDIT_LOG_TABLE, CREDENTIALS_TABLE, ONE_TIME_TOKENS_TABLE, PROVIDER_LINKS_TABLE,
+    SESSIONS_TABLE, USER_STAMPS_TABLE, USERS_TABLE,
 };
 
 /// Longest table name accepted, in bytes: PostgreSQL's identifier limit
 /// (it silently cuts longer names; MySQL and MariaDB allow 64).
 pub const MAX_TABLE_NAME_LEN: usize = 63;
 
-/// The names of the six tables, valid by construction.
+/// The names of the seven tables, valid by construction.
 ///
 /// The default is the Python original's names for the user tables
 /// (`pywire_auth_users`, `pywire_auth_credentials`,
 /// `pywire_auth_provider_links`), `pywire_auth_one_time_tokens` for the
-/// one-time tokens, and `auth_sessions`, `auth_user_stamps` for the session
-/// tables, so a database the original wrote opens as it is.
-/// [`prefixed`](Self::prefixed) puts another prefix before the six short
+/// one-time tokens, `pywire_auth_audit_log` for the audit log, and
+/// `auth_sessions`, `auth_user_stamps` for the session tables, so a
+/// database the original wrote opens as it is.
+/// [`prefixed`](Self::prefixed) puts another prefix before the seven short
 /// names; [`builder`](Self::builder) sets names one by one.
 ///
 /// Table names are written into SQL statements as they are (SQL has no
 /// placeholders for identifiers), so every name is checked here, and a
-/// `TableNames` exists only once all six passed:
+/// `TableNames` exists only once all seven passed:
 ///
 /// - 1 to [`MAX_TABLE_NAME_LEN`] bytes of ASCII letters, digits and `_`,
 ///   not starting with a digit (no quotes, spaces, semicolons or anything
 ///   else SQL could read as more than a name);
-/// - all six distinct, ignoring ASCII case (PostgreSQL folds unquoted
+/// - all seven distinct, ignoring ASCII case (PostgreSQL folds unquoted
 ///   names to lower case, so `Users` and `users` are one table there).
 ///
 /// Index names follow the table names (`ix_<users>_email`,
 /// `ix_<provider links>_user_id`, `ix_<sessions>_user_id`,
-/// `ix_<sessions>_expires_at`, `ix_<one-time tokens>_user_id_purpose`); one
+/// `ix_<sessions>_expires_at`, `ix_<one-time tokens>_user_id_purpose`,
+/// `ix_<audit log>_target_user_id`); one
 /// that would exceed the identifier limit is cut and ends in a hash of its
 /// full name instead.
 ///
@@ -60,6 +62,7 @@ pub struct TableNames {
     sessions: String,
     user_stamps: String,
     one_time_tokens: String,
+    audit_log: String,
 }
 
 impl Default for TableNames {
@@ -71,12 +74,13 @@ impl Default for TableNames {
             sessions: SESSIONS_TABLE.to_owned(),
             user_stamps: USER_STAMPS_TABLE.to_owned(),
             one_time_tokens: ONE_TIME_TOKENS_TABLE.to_owned(),
+            audit_log: AUDIT_LOG_TABLE.to_owned(),
         }
     }
 }
 
 impl TableNames {
-    /// All six names given; [`Error::InvalidTableName`] or
+    /// All seven names given; [`Error::InvalidTableName`] or
     /// [`Error::DuplicateTableName`] if one is refused.
     pub fn new(
         users: &str,
@@ -85,6 +89,7 @@ impl TableNames {
         sessions: &str,
         user_stamps: &str,
         one_time_tokens: &str,
+        audit_log: &str,
     ) -> Result<Self, Error> {
         Self::builder()
             .with_users(users)
@@ -93,12 +98,13 @@ impl TableNames {
             .with_sessions(sessions)
             .with_user_stamps(user_stamps)
             .with_one_time_tokens(one_time_tokens)
+            .with_audit_log(audit_log)
             .build()
     }
 
     /// `prefix` followed by `users`, `credentials`, `provider_links`,
-    /// `sessions`, `user_stamps` and `one_time_tokens`:
-    /// `prefixed("myapp_")` names `myapp_users` ... `myapp_one_time_tokens`.
+    /// `sessions`, `user_stamps`, `one_time_tokens` and `audit_log`:
+    /// `prefixed("myapp_")` names `myapp_users` ... `myapp_audit_log`.
     pub fn prefixed(prefix: &str) -> Result<Self, Error> {
         Self::builder().with_prefix(prefix).build()
     }
@@ -140,6 +146,11 @@ impl TableNames {
         &self.one_time_tokens
     }
 
+    /// The audit log table of the store.
+    pub fn audit_log(&self) -> &str {
+        &self.audit_log
+    }
+
     /// The name of the index of `table` on `column`, within the identifier
     /// limit of every database.
     pub(crate) fn index(table: &str, column: &str) -> String {
@@ -152,7 +163,7 @@ impl TableNames {
         format!("{}_{hash:08x}", &full[..MAX_TABLE_NAME_LEN - 9])
     }
 
-    fn roles(&self) -> [(&'static str, &str); 6] {
+    fn roles(&self) -> [(&'static str, &str); 7] {
         [
             ("users", &self.users),
             ("credentials", &self.credentials),
@@ -160,16 +171,18 @@ impl TableNames {
             ("sessions", &self.sessions),
             ("user stamps", &self.user_stamps),
             ("one-time tokens", &self.one_time_tokens),
+            ("audit log", &self.audit_log),
         ]
     }
 
-    fn indexes(&self) -> [String; 5] {
+    fn indexes(&self) -> [String; 6] {
         [
             Self::index(&self.users, "email"),
             Self::index(&self.provider_links, "user_id"),
             Self::index(&self.sessions, "user_id"),
             Self::index(&self.sessions, "expires_at"),
             Self::index(&self.one_time_tokens, "user_id_purpose"),
+            Self::index(&self.audit_log, "target_user_id"),
         ]
     }
 
@@ -251,8 +264,9 @@ pub struct TableNamesBuilder {
 }
 
 impl TableNamesBuilder {
-    /// Names all six tables `prefix` + `users`, `credentials`,
-    /// `provider_links`, `sessions`, `user_stamps`, `one_time_tokens`;
+    /// Names all seven tables `prefix` + `users`, `credentials`,
+    /// `provider_links`, `sessions`, `user_stamps`, `one_time_tokens`,
+    /// `audit_log`;
     /// setters called after this one override single names.
     pub fn with_prefix(mut self, prefix: &str) -> Self {
         self.names = TableNames {
@@ -262,6 +276,7 @@ impl TableNamesBuilder {
             sessions: format!("{prefix}sessions"),
             user_stamps: format!("{prefix}user_stamps"),
             one_time_tokens: format!("{prefix}one_time_tokens"),
+            audit_log: format!("{prefix}audit_log"),
         };
         self
     }
@@ -299,6 +314,12 @@ impl TableNamesBuilder {
     /// The one-time token table.
     pub fn with_one_time_tokens(mut self, name: &str) -> Self {
         name.clone_into(&mut self.names.one_time_tokens);
+        self
+    }
+
+    /// The audit log table.
+    pub fn with_audit_log(mut self, name: &str) -> Self {
+        name.clone_into(&mut self.names.audit_log);
         self
     }
 
@@ -363,6 +384,7 @@ mod tests {
         assert_eq!(names.sessions(), "auth_sessions");
         assert_eq!(names.user_stamps(), "auth_user_stamps");
         assert_eq!(names.one_time_tokens(), "pywire_auth_one_time_tokens");
+        assert_eq!(names.audit_log(), "pywire_auth_audit_log");
         assert_eq!(TableNames::builder().build().unwrap(), names);
         assert_eq!(
             TableNames::index(names.users(), "email"),
@@ -419,7 +441,7 @@ mod tests {
 
     #[test]
     fn names_must_be_distinct_ignoring_case() {
-        let error = TableNames::new("a", "b", "c", "d", "A", "e").unwrap_err();
+        let error = TableNames::new("a", "b", "c", "d", "A", "e", "f").unwrap_err();
         assert!(matches!(
             error,
             Error::DuplicateTableName {

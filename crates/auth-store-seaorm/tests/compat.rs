@@ -131,15 +131,15 @@ async fn python_users_claims_and_links_read_back() {
     assert!(!updated.claims.contains(&Claim::new("role", "admin")));
     assert_eq!(updated.claims.len(), 3);
     store.session_backend().init_schema().await.unwrap();
-    let (tokens, original): (Vec<String>, Vec<String>) = table_sql(&store)
-        .await
-        .into_iter()
-        .partition(|sql| sql.contains("pywire_auth_one_time_tokens"));
+    let (tokens, original): (Vec<String>, Vec<String>) =
+        table_sql(&store).await.into_iter().partition(|sql| {
+            sql.contains("pywire_auth_one_time_tokens") || sql.contains("pywire_auth_audit_log")
+        });
     assert_eq!(original, before, "the original's DDL is untouched");
     assert_eq!(
         tokens.len(),
-        2,
-        "the token table and its index, beside them"
+        4,
+        "the token table, the audit log and their indexes, beside them"
     );
 
     store.close().await.unwrap();

@@ -4,7 +4,9 @@
 
 mod common;
 
-use auth_core::testkit::{one_time_token_conformance, session_conformance, store_conformance};
+use auth_core::testkit::{
+    admin_conformance, one_time_token_conformance, session_conformance, store_conformance,
+};
 use auth_store_seaorm::{SeaOrmAuthStore, SeaOrmSessionBackend};
 use common::Db;
 
@@ -41,6 +43,10 @@ mod sqlite_file {
         use super::{Db, store};
         auth_core::one_time_token_conformance_tests!(store(Db::SqliteFile).await);
     }
+    mod admin {
+        use super::{Db, store};
+        auth_core::admin_conformance_tests!(store(Db::SqliteFile).await);
+    }
 }
 
 mod sqlite_memory {
@@ -53,6 +59,10 @@ mod sqlite_memory {
     mod tokens {
         use super::{Db, store};
         auth_core::one_time_token_conformance_tests!(store(Db::SqliteMemory).await);
+    }
+    mod admin {
+        use super::{Db, store};
+        auth_core::admin_conformance_tests!(store(Db::SqliteMemory).await);
     }
 }
 
@@ -67,6 +77,10 @@ mod postgres {
         use super::{Db, store};
         auth_core::one_time_token_conformance_tests!(store(Db::Postgres).await);
     }
+    mod admin {
+        use super::{Db, store};
+        auth_core::admin_conformance_tests!(store(Db::Postgres).await);
+    }
 }
 
 mod mysql {
@@ -80,6 +94,10 @@ mod mysql {
         use super::{Db, store};
         auth_core::one_time_token_conformance_tests!(store(Db::Mysql).await);
     }
+    mod admin {
+        use super::{Db, store};
+        auth_core::admin_conformance_tests!(store(Db::Mysql).await);
+    }
 }
 
 /// The store, its tokens and a session backend sharing one connection all
@@ -90,10 +108,11 @@ async fn shared_connection_runs_every_suite() {
         .await
         .expect("connect");
     let sessions = store.session_backend();
-    futures_util::future::join3(
+    futures_util::future::join4(
         store_conformance(&store),
         session_conformance(&sessions),
         one_time_token_conformance(&store),
+        admin_conformance(&store),
     )
     .await;
 }

@@ -13,7 +13,9 @@
 
 mod common;
 
-use auth_core::testkit::{one_time_token_conformance, session_conformance, store_conformance};
+use auth_core::testkit::{
+    admin_conformance, one_time_token_conformance, session_conformance, store_conformance,
+};
 use auth_core::{AuthStore, SessionBackend, SessionError, SessionToken, StoreError};
 use auth_store_seaorm::migration::{Migrator, SchemaManager};
 use auth_store_seaorm::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
@@ -118,7 +120,7 @@ fn prefix() -> String {
     format!("t{}_", &common::fresh()[..10])
 }
 
-fn six(names: &TableNames) -> Vec<String> {
+fn seven(names: &TableNames) -> Vec<String> {
     let mut all: Vec<String> = [
         names.users(),
         names.credentials(),
@@ -126,6 +128,7 @@ fn six(names: &TableNames) -> Vec<String> {
         names.sessions(),
         names.user_stamps(),
         names.one_time_tokens(),
+        names.audit_log(),
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -150,19 +153,21 @@ async fn conformance_on_custom_names(db: Db) {
     store_conformance(&store).await;
     session_conformance(&sessions).await;
     one_time_token_conformance(&store).await;
+    admin_conformance(&store).await;
 
     let catalog = scratch.catalog().await;
-    let mut expected = six(&names);
+    let mut expected = seven(&names);
     expected.extend([
         format!("ix_{prefix}users_email"),
         format!("ix_{prefix}provider_links_user_id"),
         format!("ix_{prefix}sessions_user_id"),
         format!("ix_{prefix}sessions_expires_at"),
         format!("ix_{prefix}one_time_tokens_user_id_purpose"),
+        format!("ix_{prefix}audit_log_target_user_id"),
     ]);
     if db == Db::Postgres {
         // Primary keys are indexes named after their table there.
-        for table in six(&names) {
+        for table in seven(&names) {
             expected.push(format!("{table}_pkey"));
         }
     }
@@ -453,21 +458,21 @@ fn hostile_names_are_refused() {
         }
     }
     assert!(matches!(
-        TableNames::new("a", "b", "c", "d", "B", "f"),
+        TableNames::new("a", "b", "c", "d", "B", "f", "g"),
         Err(Error::DuplicateTableName {
             first: "credentials",
             second: "user stamps"
         })
     ));
     assert!(matches!(
-        TableNames::new("a", "b", "c", "d", "e", "A"),
+        TableNames::new("a", "b", "c", "d", "e", "A", "g"),
         Err(Error::DuplicateTableName {
             first: "users",
             second: "one-time tokens"
         })
     ));
     let longest = "a".repeat(MAX_TABLE_NAME_LEN);
-    assert!(TableNames::new(&longest, "b", "c", "d", "e", "f").is_ok());
+    assert!(TableNames::new(&longest, "b", "c", "d", "e", "f", "g").is_ok());
 }
 
 /// The old constructors keep the original's names and create them.
@@ -489,6 +494,8 @@ async fn default_constructors_keep_the_original_names() {
         "auth_sessions",
         "auth_user_stamps",
         "pywire_auth_one_time_tokens",
+        "pywire_auth_audit_log",
+        "ix_pywire_auth_audit_log_target_user_id",
         "ix_pywire_auth_users_email",
         "ix_pywire_auth_provider_links_user_id",
         "ix_pywire_auth_one_time_tokens_user_id_purpose",

@@ -5,7 +5,10 @@ use std::fmt;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use auth_core::{AuthChannel, AuthStore, OneTimeTokenStore, Secret, SessionBackend, SessionConfig};
+use auth_core::{
+    AuditLog, AuthActions, AuthChannel, AuthStore, OneTimeTokenStore, Secret, SessionBackend,
+    SessionConfig, Sessions, UserDirectory,
+};
 use auth_http::LiveAuthBuilder;
 
 #[cfg(feature = "local-idp")]
@@ -89,6 +92,8 @@ pub struct Stack {
     sessions: Arc<dyn SessionBackend>,
     channel: Arc<dyn AuthChannel>,
     tokens: Arc<dyn OneTimeTokenStore>,
+    audit: Arc<dyn AuditLog>,
+    users: Arc<dyn UserDirectory>,
     session_config: SessionConfig,
     redis: bool,
     #[cfg(feature = "local-idp")]
@@ -137,6 +142,32 @@ impl Stack {
     /// database's token table, or memory with `memory:`.
     pub fn one_time_tokens(&self) -> &Arc<dyn OneTimeTokenStore> {
         &self.tokens
+    }
+
+    /// The audit log: the database's audit table, or memory with `memory:`.
+    pub fn audit_log(&self) -> &Arc<dyn AuditLog> {
+        &self.audit
+    }
+
+    /// Every user, page by page, for administrators.
+    pub fn user_directory(&self) -> &Arc<dyn UserDirectory> {
+        &self.users
+    }
+
+    /// The three-layer writer over this stack's store, sessions and
+    /// channel, recording what it does for an actor in the stack's audit
+    /// log: how an administrator (or the `live-auth-admin` tool) acts on
+    /// any user.
+    pub fn actions(&self) -> Result<AuthActions, auth_core::InvalidInput> {
+        let sessions = Sessions::new(
+            self.sessions.clone(),
+            self.store.clone(),
+            self.session_config.clone(),
+        )?;
+        Ok(
+            AuthActions::new(self.store.clone(), sessions, self.channel.clone())
+                .with_audit(self.audit.clone()),
+        )
     }
 
     /// The account lifecycle's settings, when a public base URL was given
@@ -205,7 +236,8 @@ impl StackBuilder {
     async fn wire(self) -> Result<Stack, StackError> {
         self.validate()?;
         let session_secret = secret_or_generated(self.session_secret.clone(), SESSION_SECRET_VAR)?;
-        let (store, sql_sessions, tokens) = open_database(&self.database_url).await?;
+        let opened = open_database(&self.database_url).await?;
+        let (store, sql_sessions, tokens) = (opened.store, opened.sessions, opened.tokens);
         let wired = match &self.redis_url {
             None => Wired {
                 sessions: sql_sessions,
@@ -239,6 +271,8 @@ impl StackBuilder {
             sessions: wired.sessions,
             channel: wired.channel,
             tokens,
+            audit: opened.audit,
+            users: opened.users,
             session_config: SessionConfig::new().with_secret(session_secret),
             redis: self.redis_url.is_some(),
             #[cfg(feature = "local-idp")]
@@ -382,13 +416,17 @@ fn random_hex() -> Option<String> {
     Some(hex)
 }
 
-type Opened = (
-    Arc<dyn AuthStore>,
-    Arc<dyn SessionBackend>,
-    Arc<dyn OneTimeTokenStore>,
-);
+/// What a database gives the stack.
+struct Opened {
+    store: Arc<dyn AuthStore>,
+    sessions: Arc<dyn SessionBackend>,
+    tokens: Arc<dyn OneTimeTokenStore>,
+    audit: Arc<dyn AuditLog>,
+    users: Arc<dyn UserDirectory>,
+}
 
-/// The store, its own session backend and its token store for `url`.
+/// The store, its own session backend, token store, audit log and
+/// directory for `url`.
 async fn open_database(url: &str) -> Result<Opened, StackError> {
     match database_kind(url)? {
         Database::Sql => open_sql(url).await,
@@ -406,7 +444,13 @@ async fn open_sql(url: &str) -> Result<Opened, StackError> {
         })?;
     let sessions = Arc::new(store.session_backend());
     let store = Arc::new(store);
-    Ok((store.clone(), sessions, store))
+    Ok(Opened {
+        store: store.clone(),
+        sessions,
+        tokens: store.clone(),
+        audit: store.clone(),
+        users: store,
+    })
 }
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
@@ -421,7 +465,13 @@ async fn open_sql(url: &str) -> Result<Opened, StackError> {
 fn open_memory() -> Result<Opened, StackError> {
     use auth_core::memory::{MemorySessionBackend, MemoryStore};
     let store = Arc::new(MemoryStore::new());
-    Ok((store.clone(), Arc::new(MemorySessionBackend::new()), store))
+    Ok(Opened {
+        store: store.clone(),
+        sessions: Arc::new(MemorySessionBackend::new()),
+        tokens: store.clone(),
+        audit: store.clone(),
+        users: store,
+    })
 }
 
 #[cfg(not(feature = "memory"))]

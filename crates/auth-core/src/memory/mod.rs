@@ -12,4 +12,4 @@ mod store;
 
 pub use one_time::MemoryTokenStore;
 pub use session::MemorySessionBackend;
-pub use store::MemoryStore;
+pub use store::{MEMORY_AUDIT_LIMIT, MemoryStore};

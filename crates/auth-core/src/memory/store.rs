@@ -6,9 +6,10 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::one_time::{self, Tokens};
+use crate::audit::{AuditEntry, AuditLog, MAX_PAGE_SIZE, Page};
 use crate::error::StoreError;
 use crate::one_time::{OneTimeTokenStore, TokenHash, TokenPurpose, TokenRecord};
-use crate::store::AuthStore;
+use crate::store::{AuthStore, UserDirectory};
 use crate::user::{
     ClaimChange, NewUser, PasswordHash, ProviderLink, UserRecord, UserUpdate, validate_claims,
     validate_link_key, validate_user_id,
@@ -20,14 +21,22 @@ struct Tables {
     credentials: HashMap<String, PasswordHash>,
     links: HashMap<(String, String), ProviderLink>,
     tokens: Tokens,
+    /// Oldest first; at most [`MEMORY_AUDIT_LIMIT`] entries.
+    audit: std::collections::VecDeque<AuditEntry>,
 }
+
+/// The most audit entries a [`MemoryStore`] keeps: past it, the oldest
+/// entry is dropped for each new one.
+pub const MEMORY_AUDIT_LIMIT: usize = 10_000;
 
 /// An [`AuthStore`] in a map behind one lock: every call is atomic.
 ///
 /// It is a [`OneTimeTokenStore`] too, whose tokens belong to its users as
 /// in the SQL store: a token for an unknown user is
 /// [`StoreError::NotFound`], and [`delete_user`](AuthStore::delete_user)
-/// deletes the user's tokens with it.
+/// deletes the user's tokens with it. It is also an [`AuditLog`] (of at
+/// most [`MEMORY_AUDIT_LIMIT`] entries, the oldest dropped first) and a
+/// [`UserDirectory`].
 ///
 /// ```
 /// use auth_core::{AuthStore, NewUser};
@@ -263,5 +272,64 @@ impl OneTimeTokenStore for MemoryStore {
             user_id,
             purpose,
         ))
+    }
+}
+
+#[async_trait]
+impl AuditLog for MemoryStore {
+    async fn record(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        entry.validate()?;
+        let mut tables = self.tables();
+        if tables.audit.len() >= MEMORY_AUDIT_LIMIT {
+            tables.audit.pop_front();
+        }
+        tables.audit.push_back(entry.clone());
+        Ok(())
+    }
+
+    async fn entries(
+        &self,
+        user_id: Option<&str>,
+        page: Page,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        if let Some(user_id) = user_id {
+            validate_user_id(user_id)?;
+        }
+        let tables = self.tables();
+        let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+        Ok(tables
+            .audit
+            .iter()
+            .rev()
+            .filter(|entry| user_id.is_none_or(|id| entry.target_user_id == id))
+            .skip(skip)
+            .take(page.limit())
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl UserDirectory for MemoryStore {
+    async fn list_users(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<UserRecord>, StoreError> {
+        if let Some(after) = after {
+            validate_user_id(after)?;
+        }
+        let tables = self.tables();
+        let mut users: Vec<&UserRecord> = tables
+            .users
+            .values()
+            .filter(|user| after.is_none_or(|after| user.user_id.as_str() > after))
+            .collect();
+        users.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        Ok(users
+            .into_iter()
+            .take(limit.min(MAX_PAGE_SIZE))
+            .cloned()
+            .collect())
     }
 }

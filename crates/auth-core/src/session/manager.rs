@@ -185,6 +185,8 @@ impl Sessions {
     /// Signs `principal` in under a NEW token, deleting the `previous`
     /// session if there was one (so a planted id is never promoted: session
     /// fixation). Returns the token for the cookie.
+    /// [`SessionError::AccountDisabled`] when the user's account is
+    /// disabled (nothing is saved then).
     ///
     /// A signed-in principal takes its claims fresh from the store (one
     /// read): `principal` was read before this call, and a claim change made
@@ -203,6 +205,7 @@ impl Sessions {
                 // The stamp first: a change after this read bumps past it.
                 let stamp = self.backend.user_stamp(&user_id).await?;
                 let principal = match self.store.get_user(&user_id).await? {
+                    Some(user) if user.is_disabled() => return Err(SessionError::AccountDisabled),
                     Some(user) => principal.with_claims(user.claims),
                     None => principal,
                 };
@@ -223,7 +226,7 @@ impl Sessions {
     ///
     /// `Ok(None)` when it does not exist, has passed its idle or absolute
     /// timeout (it is then deleted), or belongs to a user who no longer
-    /// exists. A session whose user changed since its snapshot (a claim
+    /// exists or whose account is disabled (it is deleted too). A session whose user changed since its snapshot (a claim
     /// change made from another session) is refreshed from the store and
     /// saved back.
     pub async fn load(&self, key: &SessionKey) -> Result<Option<ActiveSession>, SessionError> {
@@ -256,7 +259,8 @@ impl Sessions {
         if let Some(user_id) = record.user_id().map(str::to_owned) {
             let stamp = self.backend.user_stamp(&user_id).await?;
             if stamp != record.user_stamp {
-                let Some(user) = self.store.get_user(&user_id).await? else {
+                let user = self.store.get_user(&user_id).await?;
+                let Some(user) = user.filter(|user| !user.is_disabled()) else {
                     self.backend.delete(key).await?;
                     return Ok(None);
                 };

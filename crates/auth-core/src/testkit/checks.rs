@@ -69,6 +69,15 @@ macro_rules! __testkit_checks {
             deleted_user(s, ids) => $crate::testkit::one_time::deleted_user(s, ids),
         }
     };
+    (admin, $then:ident $args:tt) => {
+        $crate::$then! { $args $crate::testkit::AdminStore;
+            audit_round_trip(s, ids) => $crate::testkit::admin::audit_round_trip(s, ids),
+            audit_all_users_newest_first(s, ids) => $crate::testkit::admin::audit_all_users_newest_first(s, ids),
+            audit_invalid_entries(s, ids) => $crate::testkit::admin::audit_invalid_entries(s, ids),
+            audit_outlives_user(s, ids) => $crate::testkit::admin::audit_outlives_user(s, ids),
+            users_in_pages(s, ids) => $crate::testkit::admin::users_in_pages(s, ids),
+        }
+    };
     (channel, $then:ident $args:tt) => {
         $crate::$then! { $args $crate::AuthChannel;
             every_event_kind(c, ids) => $crate::testkit::channel::every_event_kind(c, &ids.user("kinds")),
@@ -196,6 +205,27 @@ macro_rules! one_time_token_conformance_tests {
     };
 }
 
+/// One `#[tokio::test]` per check of the admin suite, over a store of
+/// users with its audit log and directory (a type that is an
+/// [`AuthStore`](crate::AuthStore), an [`AuditLog`](crate::AuditLog) and a
+/// [`UserDirectory`](crate::UserDirectory)); used like
+/// [`store_conformance_tests!`].
+///
+/// ```
+/// mod memory {
+///     use auth_core::memory::MemoryStore;
+///
+///     auth_core::admin_conformance_tests!(Some(MemoryStore::new()));
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! admin_conformance_tests {
+    ($make:expr) => {
+        $crate::__testkit_checks!(admin, __testkit_tests(admin_checks, $make));
+    };
+}
+
 /// One `#[tokio::test]` per check of the [`AuthChannel`](crate::AuthChannel)
 /// suite; used like [`store_conformance_tests!`].
 ///
@@ -230,6 +260,12 @@ pub mod session_checks {
 /// one function each.
 pub mod one_time_token_checks {
     crate::__testkit_checks!(one_time_token, __testkit_check_fns("one-time token"));
+}
+
+/// The checks of [`admin_conformance`](super::admin_conformance), one
+/// function each.
+pub mod admin_checks {
+    crate::__testkit_checks!(admin, __testkit_check_fns("admin"));
 }
 
 /// The checks of [`channel_conformance`](super::channel_conformance), one

@@ -8,6 +8,7 @@
 //! | store | [`AuthStore`](crate::AuthStore) | [`store_conformance_tests!`](crate::store_conformance_tests) | [`store_conformance`] | [`store_checks`] |
 //! | session | [`SessionBackend`](crate::SessionBackend) | [`session_conformance_tests!`](crate::session_conformance_tests) | [`session_conformance`] | [`session_checks`] |
 //! | channel | [`AuthChannel`](crate::AuthChannel) | [`channel_conformance_tests!`](crate::channel_conformance_tests) | [`channel_conformance`] | [`channel_checks`] |
+//! | admin | [`AuditLog`](crate::AuditLog) and [`UserDirectory`](crate::UserDirectory), in a store of users ([`AdminStore`]) | [`admin_conformance_tests!`](crate::admin_conformance_tests) | [`admin_conformance`] | [`admin_checks`] |
 //! | one-time token | [`OneTimeTokenStore`](crate::OneTimeTokenStore), in a store of users ([`TokenStoreWithUsers`]) | [`one_time_token_conformance_tests!`](crate::one_time_token_conformance_tests) | [`one_time_token_conformance`] | [`one_time_token_checks`] |
 //!
 //! A token store that keeps no users runs the token checks that need none
@@ -80,6 +81,7 @@
 //! `store conformance failed at "create conflict on a taken link writes nothing": ...`,
 //! with the error chain of the backend when a call failed.
 
+mod admin;
 mod channel;
 mod checks;
 mod one_time;
@@ -92,8 +94,11 @@ mod store_input;
 mod store_invalid;
 mod store_unlink;
 
+pub use admin::{AdminStore, admin_conformance};
 pub use channel::channel_conformance;
-pub use checks::{channel_checks, one_time_token_checks, session_checks, store_checks};
+pub use checks::{
+    admin_checks, channel_checks, one_time_token_checks, session_checks, store_checks,
+};
 pub use one_time::{TokenStoreWithUsers, one_time_token_conformance, standalone_token_conformance};
 pub use session::session_conformance;
 pub use store::store_conformance;

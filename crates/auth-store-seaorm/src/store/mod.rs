@@ -3,8 +3,10 @@
 //! This file holds the type and the trait; `tx` the queries and
 //! transactions behind it, `rows` row decoding and this store's input rules,
 //! `tokens` the [`OneTimeTokenStore`](auth_core::OneTimeTokenStore) of its
-//! users.
+//! users, `admin` the [`AuditLog`](auth_core::AuditLog) and the
+//! [`UserDirectory`](auth_core::UserDirectory).
 
+mod admin;
 mod rows;
 mod tokens;
 mod tx;
@@ -31,8 +33,10 @@ use tx::link_error_is_retryable;
 /// Longest email accepted, in bytes (the column is `VARCHAR(320)`).
 pub const MAX_EMAIL_LEN: usize = 320;
 
-/// An [`AuthStore`] over SeaORM: SQLite, PostgreSQL, MySQL or MariaDB, and
-/// the [`OneTimeTokenStore`](auth_core::OneTimeTokenStore) of its users.
+/// An [`AuthStore`] over SeaORM: SQLite, PostgreSQL, MySQL or MariaDB, the
+/// [`OneTimeTokenStore`](auth_core::OneTimeTokenStore) of its users, their
+/// [`AuditLog`](auth_core::AuditLog) (in `pywire_auth_audit_log`) and a
+/// [`UserDirectory`](auth_core::UserDirectory).
 ///
 /// The tables are by default those of the Python original
 /// (`pywire_auth_users`, `pywire_auth_credentials`,
@@ -150,8 +154,8 @@ impl SeaOrmAuthStore {
         self.db.owned()
     }
 
-    /// Creates the four tables (users, credentials, provider links,
-    /// one-time tokens) now instead of on the first call.
+    /// Creates the five tables (users, credentials, provider links,
+    /// one-time tokens, audit log) now instead of on the first call.
     /// Idempotent, and safe when several processes do it at once. With
     /// [`Schema::Verify`] it checks them instead and fails with
     /// [`Error::MissingTable`] or [`Error::TableMismatch`]; with

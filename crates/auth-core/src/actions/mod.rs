@@ -1,15 +1,22 @@
 //! The three-layer writer: store row, then session snapshot, then channel.
+//!
+//! This file holds the type, the shared layer paths and the self-service
+//! methods (a principal changing itself); `target` the methods that act on
+//! any user for an [`Actor`](crate::Actor), with their audit entries.
+
+mod target;
 
 use std::sync::Arc;
 
 use tracing::warn;
 
+use crate::audit::AuditLog;
 use crate::channel::{AuthChannel, AuthEvent};
-use crate::error::AuthError;
+use crate::error::{AuthError, InvalidInput};
 use crate::principal::{Claim, Principal};
 use crate::session::{SessionKey, Sessions};
 use crate::store::AuthStore;
-use crate::user::{ClaimChange, validate_user_id};
+use crate::user::{ClaimChange, UserRecord, validate_user_id};
 
 /// Changes a user's claims and sessions in all three layers, in order.
 ///
@@ -48,11 +55,14 @@ pub struct AuthActions {
     store: Arc<dyn AuthStore>,
     sessions: Sessions,
     channel: Arc<dyn AuthChannel>,
+    audit: Option<Arc<dyn AuditLog>>,
 }
 
 impl std::fmt::Debug for AuthActions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthActions").finish_non_exhaustive()
+        f.debug_struct("AuthActions")
+            .field("audit", &self.audit.is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -67,7 +77,22 @@ impl AuthActions {
             store,
             sessions,
             channel,
+            audit: None,
         }
+    }
+
+    /// Records every change made for an [`Actor`](crate::Actor) (the
+    /// target-user methods) in `log`, besides the `tracing` event each
+    /// emits. Without it they are only logged through `tracing`.
+    #[must_use]
+    pub fn with_audit(mut self, log: Arc<dyn AuditLog>) -> Self {
+        self.audit = Some(log);
+        self
+    }
+
+    /// The audit log, when one is set ([`AuthActions::with_audit`]).
+    pub fn audit_log(&self) -> Option<&Arc<dyn AuditLog>> {
+        self.audit.as_ref()
     }
 
     /// The store layer.
@@ -126,6 +151,10 @@ impl AuthActions {
     }
 
     /// Applies any [`ClaimChange`] through the three layers.
+    ///
+    /// [`AuthError::Invalid`] for a change of a reserved claim type
+    /// ([`DISABLED_CLAIM`](crate::DISABLED_CLAIM)): only
+    /// [`AuthActions::disable`] and [`AuthActions::enable`] write it.
     #[tracing::instrument(skip_all)]
     pub async fn change_claims(
         &self,
@@ -134,14 +163,34 @@ impl AuthActions {
         change: ClaimChange,
     ) -> Result<Principal, AuthError> {
         let user_id = user_id_of(principal)?;
+        let user = self
+            .write_claims(user_id, Some(principal), session, change)
+            .await?;
+        Ok(principal.clone().with_claims(user.claims))
+    }
+
+    /// The claim path every claim method shares: the store row, then the
+    /// user's change stamp (and `session`'s snapshot of `principal`, when
+    /// given), then the channel. With a principal, its tabs get it whole
+    /// with the new claims; without one (a change made for an actor), the
+    /// user's tabs overlay the new claims on what they hold.
+    async fn write_claims(
+        &self,
+        user_id: &str,
+        principal: Option<&Principal>,
+        session: Option<&SessionKey>,
+        change: ClaimChange,
+    ) -> Result<UserRecord, AuthError> {
         change.validate()?;
+        if change.touches_reserved() {
+            return Err(InvalidInput::new("the claim type is reserved").into());
+        }
         let backend = self.sessions.backend();
 
         // Read before the store write, so that a snapshot stamped with it is
         // refreshed on its next load if any change raced this one.
         let before = backend.user_stamp(user_id).await?;
         let user = self.store.update_claims(user_id, change).await?;
-        let updated = principal.clone().with_claims(user.claims);
 
         let bumped = backend.bump_user_stamp(user_id).await?;
         // Stamps strictly increase, so `before + 1` means no other change
@@ -154,15 +203,33 @@ impl AuthActions {
         } else {
             before
         };
-        if let Some(key) = session {
-            self.sessions
-                .replace_principal(key, updated.clone(), stamp)
-                .await?;
-        }
+        let event = match principal {
+            Some(principal) => {
+                let updated = principal.clone().with_claims(user.claims.clone());
+                if let Some(key) = session {
+                    self.sessions
+                        .replace_principal(key, updated.clone(), stamp)
+                        .await?;
+                }
+                AuthEvent::update(updated)
+            }
+            None => AuthEvent::update_claims(user.claims.clone()),
+        };
+        self.publish(user_id, event).await;
+        Ok(user)
+    }
 
-        self.publish(user_id, AuthEvent::update(updated.clone()))
-            .await;
-        Ok(updated)
+    /// Ends every session of the user and tells its live tabs to leave;
+    /// with `bump`, the change stamp moves first, so a session signed in
+    /// while this runs re-reads the user on its next load. How many ended.
+    async fn end_sessions(&self, user_id: &str, bump: bool) -> Result<usize, AuthError> {
+        let backend = self.sessions.backend();
+        if bump {
+            backend.bump_user_stamp(user_id).await?;
+        }
+        let removed = backend.delete_sessions_of(user_id).await?;
+        self.publish(user_id, AuthEvent::revoke(None)).await;
+        Ok(removed)
     }
 
     /// Signs out one session (the one of the request) and its live tabs.
@@ -174,9 +241,7 @@ impl AuthActions {
         session: &SessionKey,
     ) -> Result<(), AuthError> {
         let user_id = user_id_of(principal)?;
-        self.sessions.sign_out(session).await?;
-        self.publish(user_id, AuthEvent::revoke(Some(session.clone())))
-            .await;
+        self.end_session(user_id, session).await?;
         Ok(())
     }
 
@@ -185,9 +250,7 @@ impl AuthActions {
     #[tracing::instrument(skip_all)]
     pub async fn revoke_all_sessions(&self, principal: &Principal) -> Result<usize, AuthError> {
         let user_id = user_id_of(principal)?;
-        let removed = self.sessions.backend().delete_sessions_of(user_id).await?;
-        self.publish(user_id, AuthEvent::revoke(None)).await;
-        Ok(removed)
+        self.end_sessions(user_id, false).await
     }
 
     /// Signs the user out of every session but `keep` (the request's own,
@@ -229,12 +292,17 @@ impl AuthActions {
     pub async fn delete_user(&self, principal: &Principal) -> Result<usize, AuthError> {
         let user_id = user_id_of(principal)?;
         self.store.delete_user(user_id).await?;
-        let backend = self.sessions.backend();
-        backend.bump_user_stamp(user_id).await?;
-        let removed = backend.delete_sessions_of(user_id).await?;
-        self.publish(user_id, AuthEvent::revoke(None)).await;
+        let removed = self.end_sessions(user_id, true).await?;
         tracing::info!(%user_id, sessions = removed, "user deleted");
         Ok(removed)
+    }
+
+    /// Signs one session out and tells its live tabs; whether it was there.
+    async fn end_session(&self, user_id: &str, key: &SessionKey) -> Result<bool, AuthError> {
+        let ended = self.sessions.sign_out(key).await?;
+        self.publish(user_id, AuthEvent::revoke(Some(key.clone())))
+            .await;
+        Ok(ended)
     }
 
     async fn publish(&self, user_id: &str, event: AuthEvent) {
