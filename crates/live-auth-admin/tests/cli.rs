@@ -290,9 +290,9 @@ async fn a_grant_through_the_cli_reaches_a_live_redis_subscriber_at_once() {
         .await
         .unwrap();
     // A worker's subscription, on a channel of its own.
-    let channel = auth_channel_redis::RedisAuthChannel::builder(redis.as_str())
-        .with_prefix(prefix.as_str())
-        .connect()
+    let settings =
+        auth_channel_redis::RedisSettings::new(redis.as_str()).with_prefix(prefix.as_str());
+    let channel = auth_channel_redis::RedisAuthChannel::connect(&settings)
         .await
         .expect("channel");
     let mut tab = channel.subscribe(&user.user_id).await.expect("subscribe");
