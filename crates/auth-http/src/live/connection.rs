@@ -216,7 +216,7 @@ impl LiveConnection {
         };
         let mut check = tokio::time::interval(self.auth.session_check_interval());
         check.tick().await;
-        let mut step = self.start().await;
+        let mut step = Box::pin(self.start()).await;
         let expiry = tokio::time::sleep(self.until_expiry());
         tokio::pin!(expiry);
         loop {
@@ -240,13 +240,17 @@ impl LiveConnection {
             expiry
                 .as_mut()
                 .reset(tokio::time::Instant::now() + self.until_expiry());
+            // The handlers run boxed: an idle socket waits here for as long
+            // as it is open, and an inline handler (a session reload and a
+            // render) would make every waiting socket's task as large as
+            // the largest of them; a box lives only while a handler runs.
             step = tokio::select! {
-                event = events.next() => self.on_event(event).await,
+                event = events.next() => Box::pin(self.on_event(event)).await,
                 message = incoming.next() => {
-                    self.on_message(message.unwrap_or(Incoming::Closed)).await
+                    Box::pin(self.on_message(message.unwrap_or(Incoming::Closed))).await
                 }
-                _ = check.tick() => self.on_tick().await,
-                () = &mut expiry => self.on_tick().await,
+                _ = check.tick() => Box::pin(self.on_tick()).await,
+                () = &mut expiry => Box::pin(self.on_tick()).await,
             };
         }
     }

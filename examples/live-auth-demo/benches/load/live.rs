@@ -184,7 +184,6 @@ pub(crate) async fn grant_rounds(
     rounds: usize,
 ) -> Result<Grants, BoxError> {
     let count = tabs.len();
-    let mut http = Http::connect(server, PAGE_CLIENT).await?;
     let mut grants = Grants {
         answered: Run::default(),
         first: Run::default(),
@@ -205,6 +204,9 @@ pub(crate) async fn grant_rounds(
             }
             .into());
         }
+        // A connection per grant: a round with many tabs can outlast the
+        // server's keep-alive (actix-web closes an idle one after 5 s).
+        let mut http = Http::connect(server, PAGE_CLIENT).await?;
         let sent = Instant::now();
         let reply = http.post_form(path, Some(cookie), "").await?;
         if reply.status != StatusCode::SEE_OTHER {
