@@ -40,11 +40,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use live_auth::auth_http::DEFAULT_MAX_SOCKETS_PER_SESSION;
 use live_auth::auth_local_idp::{
     Argon2Hasher, DEFAULT_ADDRESS_LIMIT, DEFAULT_EMAIL_LIMIT, DEFAULT_M_COST, DEFAULT_P_COST,
     DEFAULT_T_COST, DEFAULT_THROTTLE_WINDOW,
 };
-use live_auth::auth_http::DEFAULT_MAX_SOCKETS_PER_SESSION;
 use live_auth::axum::axum;
 use live_auth_demo::{Settings, build, router};
 use tokio::runtime::Runtime;
@@ -179,9 +179,7 @@ async fn scenarios(server: SocketAddr) -> Result<(), BoxError> {
     );
 
     let mut http = Http::connect(server, PAGE_CLIENT).await?;
-    let cookie: Arc<str> = pages::register(&mut http, VIEWER)
-        .await?
-        .into();
+    let cookie: Arc<str> = pages::register(&mut http, VIEWER).await?.into();
     // The page the loops load is the signed-in page, not a redirect.
     let page = http.get("/live", Some(&cookie)).await?;
     if page.status != hyper::StatusCode::OK

@@ -175,14 +175,16 @@ impl LivePage {
     /// A region id used twice, if any.
     pub(crate) fn duplicate_region(&self) -> Option<&str> {
         let mut seen = std::collections::BTreeSet::new();
-        self.parts.regions
+        self.parts
+            .regions
             .iter()
             .map(|r| r.id.as_str())
             .find(|id| !seen.insert(*id))
     }
 
     pub(crate) fn policy_names(&self) -> impl Iterator<Item = &str> {
-        self.parts.regions
+        self.parts
+            .regions
             .iter()
             .filter_map(|r| r.policy.as_deref())
             .chain(self.parts.guard.policy_name())
@@ -194,7 +196,8 @@ impl LivePage {
         auth: &LiveAuth,
         principal: &Principal,
     ) -> BTreeMap<String, String> {
-        self.parts.regions
+        self.parts
+            .regions
             .iter()
             .map(|r| (r.id.clone(), r.render_inner(auth, principal)))
             .collect()

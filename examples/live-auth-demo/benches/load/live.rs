@@ -80,8 +80,7 @@ async fn open_tab(server: SocketAddr, cookie: Arc<str>) -> Result<Socket, BoxErr
     request
         .headers_mut()
         .insert(ORIGIN, HeaderValue::from_str(&format!("http://{server}"))?);
-    let (mut socket, _) =
-        tokio::time::timeout(
+    let (mut socket, _) = tokio::time::timeout(
         REQUEST_TIMEOUT,
         tokio_tungstenite::connect_async_with_config(request, Some(client_config()), true),
     )

@@ -87,13 +87,17 @@ impl Server {
     /// until it accepts connections.
     async fn start(binary: &Path) -> Result<Self, BoxError> {
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos();
-        let dir = std::env::temp_dir().join(format!("live-auth-tabs-{}-{nanos}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("live-auth-tabs-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let addr = TcpListener::bind((PAGE_CLIENT, 0))?.local_addr()?;
         let child = Command::new(binary)
             .env_clear()
             .env("BIND_ADDR", addr.to_string())
-            .env("LOCAL_AUTH_DB", format!("sqlite://{}/auth.db", dir.display()))
+            .env(
+                "LOCAL_AUTH_DB",
+                format!("sqlite://{}/auth.db", dir.display()),
+            )
             .env("RUST_LOG", "error")
             .current_dir(&dir)
             .stdin(Stdio::null())
@@ -245,7 +249,9 @@ async fn sessions(server: SocketAddr, tabs: usize) -> Result<Vec<Arc<str>>, BoxE
     let mut http = crate::client::Http::connect(server, PAGE_CLIENT).await?;
     let mut cookies = vec![pages::register(&mut http, email).await?];
     drop(http);
-    let more = tabs.div_ceil(DEFAULT_MAX_SOCKETS_PER_SESSION).saturating_sub(1);
+    let more = tabs
+        .div_ceil(DEFAULT_MAX_SOCKETS_PER_SESSION)
+        .saturating_sub(1);
     cookies.extend(pages::sign_in_sessions(server, email, more).await?);
     println!(
         "\n{} sessions of {email} signed in in {:.1} s",
@@ -274,7 +280,9 @@ async fn grant_to_last_tab(
     let first = run.first.summary();
     let each: Vec<String> = last.iter().map(|d| ms(*d)).collect();
     last.sort_unstable();
-    println!("\n## one grant -> every one of the {count} tabs ({grants} grants/revokes, POST /live/grant-admin and /live/revoke-admin)");
+    println!(
+        "\n## one grant -> every one of the {count} tabs ({grants} grants/revokes, POST /live/grant-admin and /live/revoke-admin)"
+    );
     println!(
         "last tab's frame: median {}, min {}, max {} (in order: {})",
         ms(summary.p50),
