@@ -122,7 +122,17 @@ pub async fn connect(
     cookie: Option<&str>,
     origin: Option<&str>,
 ) -> Result<Socket, WsError> {
-    let mut request = format!("ws://{addr}/auth/live?page=live")
+    connect_page(addr, "live", cookie, origin).await
+}
+
+/// Opens the live socket of page `page` with an optional cookie and origin.
+pub async fn connect_page(
+    addr: SocketAddr,
+    page: &str,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+) -> Result<Socket, WsError> {
+    let mut request = format!("ws://{addr}/auth/live?page={page}")
         .into_client_request()
         .expect("valid URL");
     for (name, value) in [("cookie", cookie), ("origin", origin)] {

@@ -9,6 +9,13 @@ use futures_util::{SinkExt, StreamExt, future};
 
 use crate::router::{into_axum, neutral};
 
+/// The socket's read buffer, in bytes. tungstenite zeroes the whole buffer
+/// before its first read, so its default (128 KiB) was most of what an idle
+/// tab cost the server. A tab only sends `resync` (and its browser the odd
+/// ping), which fits many times over; a longer message, up to
+/// [`MAX_MESSAGE_BYTES`], grows the buffer for as long as it is read.
+const READ_BUFFER_BYTES: usize = 512;
+
 /// `GET {prefix}/live?page=<id>`: the web layer decides (same origin,
 /// signed in, known page, guard), then axum upgrades.
 pub(crate) async fn upgrade(auth: LiveAuth, request: Request) -> Response {
@@ -19,9 +26,17 @@ pub(crate) async fn upgrade(auth: LiveAuth, request: Request) -> Response {
         Err(refusal) => return into_axum(refusal),
     };
     match upgrade {
+        // Frames go out as soon as they are sent (the connection flushes
+        // each one anyway), so no write buffer builds up; its staging
+        // vector keeps the capacity of the largest frame sent. The write
+        // buffer's ceiling stays unbounded: the connection awaits each
+        // frame before the next, so at most one frame (and one pong) waits,
+        // and a frame is as large as the page's regions make it.
         Ok(upgrade) => upgrade
             .max_message_size(MAX_MESSAGE_BYTES)
             .max_frame_size(MAX_MESSAGE_BYTES)
+            .read_buffer_size(READ_BUFFER_BYTES)
+            .write_buffer_size(0)
             .on_upgrade(move |socket| run(connection, socket)),
         Err(rejection) => rejection.into_response(),
     }

@@ -2,13 +2,14 @@
 
 use std::time::{Duration, Instant};
 
-use auth_core::AuthEvent;
+use auth_core::{AuthEvent, Principal};
+use auth_http::{LivePage, Region};
 use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::{signed_in_socket, whoami};
-use crate::client::{WAIT, connect, frame_within, next_frame, refused_status};
+use crate::client::{WAIT, connect, connect_page, frame_within, next_frame, refused_status};
 use crate::{Adapter, Served, live_auth_with};
 
 /// Cross site and anonymous upgrades are refused.
@@ -339,6 +340,50 @@ pub async fn oversized_socket_frames_close_the_socket<A: Adapter>() {
     );
 }
 
+/// The size of the region in the large-frame case: far above every socket
+/// buffer the adapters configure, and sixteen times the largest message a
+/// tab may send.
+const LARGE_REGION: usize = 64 * 1024;
+
+/// A frame far larger than the sockets' buffers (a 64 KiB region) reaches
+/// the tab whole: as the first state and again after a grant.
+pub async fn a_region_larger_than_the_socket_buffers_arrives_whole<A: Adapter>() {
+    let auth = live_auth_with(|builder| {
+        builder.with_page(LivePage::new("large").with_region(Region::new(
+            "large",
+            |p: &Principal| {
+                let admin = p.claims().iter().any(|c| c.kind == "role");
+                let fill = if admin { "a" } else { "x" };
+                fill.repeat(LARGE_REGION)
+            },
+        )))
+    })
+    .expect("valid settings");
+    let served = Served::serve::<A>(auth);
+    let (cookie, key) = served.sign_in("local:ada").await;
+    let mut tab = connect_page(served.addr, "large", Some(&cookie), Some(&served.origin()))
+        .await
+        .expect("upgrade");
+    let first = next_frame(&mut tab).await;
+    assert_eq!(first["type"], "update");
+    assert_eq!(first["regions"]["large"], "x".repeat(LARGE_REGION));
+    let principal = served.principal(&key).await;
+    served
+        .auth
+        .actions()
+        .grant(&principal, Some(&key), "role", "admin")
+        .await
+        .expect("granted");
+    let granted = next_frame(&mut tab).await;
+    assert_eq!(granted["regions"]["large"], "a".repeat(LARGE_REGION));
+    // The socket still works after the large frames: a small one follows.
+    tab.send(Message::text("resync")).await.expect("sent");
+    assert_eq!(
+        next_frame(&mut tab).await["regions"]["large"],
+        "a".repeat(LARGE_REGION)
+    );
+}
+
 /// The cases of this module, for [`adapter_suite!`](crate::adapter_suite).
 #[doc(hidden)]
 #[macro_export]
@@ -351,6 +396,7 @@ macro_rules! live_cases {
             a_storm_of_grants_and_revokes_ends_in_the_last_state,
             revoking_a_session_navigates_only_its_tabs,
             oversized_socket_frames_close_the_socket,
+            a_region_larger_than_the_socket_buffers_arrives_whole,
             a_session_ended_without_an_event_is_noticed_by_the_periodic_check,
             a_resync_from_the_channel_always_sends_the_state,
             the_client_can_ask_for_the_state_again,

@@ -24,6 +24,28 @@ use crate::response::{Response, text};
 /// `resync`.
 pub const MAX_MESSAGE_BYTES: usize = 4096;
 
+/// How long a connection that has sent its close frame goes on reading,
+/// for the tab's close reply. Closing the socket with the tab's messages
+/// still unread resets the TCP connection, and the tab can lose the close
+/// frame (and its code) that was already on its way.
+const CLOSE_REPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Reads and drops the tab's messages until its close reply (or the end of
+/// the socket), for at most [`CLOSE_REPLY_WAIT`].
+async fn await_close_reply<I>(incoming: &mut I)
+where
+    I: Stream<Item = Incoming> + Unpin,
+{
+    let replied = async {
+        while let Some(message) = incoming.next().await {
+            if message == Incoming::Closed {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, replied).await;
+}
+
 /// A message from the tab, as the adapter's socket delivers it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -216,7 +238,7 @@ impl LiveConnection {
         };
         let mut check = tokio::time::interval(self.auth.session_check_interval());
         check.tick().await;
-        let mut step = self.start().await;
+        let mut step = Box::pin(self.start()).await;
         let expiry = tokio::time::sleep(self.until_expiry());
         tokio::pin!(expiry);
         loop {
@@ -233,6 +255,10 @@ impl LiveConnection {
                             return;
                         }
                     }
+                    // The session's place is given back now, not after the
+                    // tab's close reply.
+                    drop(self);
+                    await_close_reply(&mut incoming).await;
                     return;
                 }
                 Step::Stop => return,
@@ -240,13 +266,17 @@ impl LiveConnection {
             expiry
                 .as_mut()
                 .reset(tokio::time::Instant::now() + self.until_expiry());
+            // The handlers run boxed: an idle socket waits here for as long
+            // as it is open, and an inline handler (a session reload and a
+            // render) would make every waiting socket's task as large as
+            // the largest of them; a box lives only while a handler runs.
             step = tokio::select! {
-                event = events.next() => self.on_event(event).await,
+                event = events.next() => Box::pin(self.on_event(event)).await,
                 message = incoming.next() => {
-                    self.on_message(message.unwrap_or(Incoming::Closed)).await
+                    Box::pin(self.on_message(message.unwrap_or(Incoming::Closed))).await
                 }
-                _ = check.tick() => self.on_tick().await,
-                () = &mut expiry => self.on_tick().await,
+                _ = check.tick() => Box::pin(self.on_tick()).await,
+                () = &mut expiry => Box::pin(self.on_tick()).await,
             };
         }
     }

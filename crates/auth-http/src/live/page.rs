@@ -110,11 +110,29 @@ impl Region {
 ///     .with_region(Region::new("claims", |p| format!("{} claims", p.claims().len())));
 /// assert_eq!(page.id(), "live");
 /// ```
-#[derive(Clone, Debug)]
+///
+/// Every open tab holds its page; a clone shares the page's parts (one
+/// reference count) rather than copying its id, guard and regions.
+#[derive(Clone)]
 pub struct LivePage {
+    parts: Arc<Parts>,
+}
+
+#[derive(Clone)]
+struct Parts {
     id: String,
     guard: Guard,
     regions: Vec<Region>,
+}
+
+impl std::fmt::Debug for LivePage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LivePage")
+            .field("id", &self.parts.id)
+            .field("guard", &self.parts.guard)
+            .field("regions", &self.parts.regions)
+            .finish()
+    }
 }
 
 impl LivePage {
@@ -122,50 +140,54 @@ impl LivePage {
     /// otherwise.
     pub fn new(id: impl Into<String>) -> Self {
         Self {
-            id: id.into(),
-            guard: Guard::login_required(),
-            regions: Vec::new(),
+            parts: Arc::new(Parts {
+                id: id.into(),
+                guard: Guard::login_required(),
+                regions: Vec::new(),
+            }),
         }
     }
 
     /// Sets the page's guard.
     #[must_use]
     pub fn with_guard(mut self, guard: Guard) -> Self {
-        self.guard = guard;
+        Arc::make_mut(&mut self.parts).guard = guard;
         self
     }
 
     /// Adds a region.
     #[must_use]
     pub fn with_region(mut self, region: Region) -> Self {
-        self.regions.push(region);
+        Arc::make_mut(&mut self.parts).regions.push(region);
         self
     }
 
     /// The page's id.
     pub fn id(&self) -> &str {
-        &self.id
+        &self.parts.id
     }
 
     /// The page's guard.
     pub fn guard(&self) -> &Guard {
-        &self.guard
+        &self.parts.guard
     }
 
     /// A region id used twice, if any.
     pub(crate) fn duplicate_region(&self) -> Option<&str> {
         let mut seen = std::collections::BTreeSet::new();
-        self.regions
+        self.parts
+            .regions
             .iter()
             .map(|r| r.id.as_str())
             .find(|id| !seen.insert(*id))
     }
 
     pub(crate) fn policy_names(&self) -> impl Iterator<Item = &str> {
-        self.regions
+        self.parts
+            .regions
             .iter()
             .filter_map(|r| r.policy.as_deref())
-            .chain(self.guard.policy_name())
+            .chain(self.parts.guard.policy_name())
     }
 
     /// The inner HTML of every region for `principal`, by region id.
@@ -174,7 +196,8 @@ impl LivePage {
         auth: &LiveAuth,
         principal: &Principal,
     ) -> BTreeMap<String, String> {
-        self.regions
+        self.parts
+            .regions
             .iter()
             .map(|r| (r.id.clone(), r.render_inner(auth, principal)))
             .collect()
@@ -188,14 +211,14 @@ impl LivePage {
     /// it as an error and render an empty region marked
     /// `data-live-error="unknown region"`.
     pub fn render_region(&self, auth: &LiveAuth, id: &str, principal: &Principal) -> String {
-        let Some(region) = self.regions.iter().find(|r| r.id == id) else {
-            let known: Vec<&str> = self.regions.iter().map(|r| r.id.as_str()).collect();
+        let Some(region) = self.parts.regions.iter().find(|r| r.id == id) else {
+            let known: Vec<&str> = self.parts.regions.iter().map(|r| r.id.as_str()).collect();
             debug_assert!(
                 false,
                 "live page `{}` has no region `{id}` (its regions: {known:?})",
-                self.id
+                self.parts.id
             );
-            tracing::error!(page = %self.id, region = %id, ?known, "rendering a region the live page does not have");
+            tracing::error!(page = %self.parts.id, region = %id, ?known, "rendering a region the live page does not have");
             return format!(
                 "<div data-live-region=\"{}\" data-live-error=\"unknown region\"></div>",
                 escape_html(id)
@@ -217,7 +240,7 @@ impl LivePage {
         format!(
             "<script src=\"{}/live.js\" data-live-page=\"{}\" defer></script>",
             escape_html(auth.prefix()),
-            escape_html(&self.id)
+            escape_html(&self.parts.id)
         )
     }
 }

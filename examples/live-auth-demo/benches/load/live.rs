@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::http::header::{COOKIE, ORIGIN};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::BoxError;
@@ -59,6 +60,16 @@ fn admin_visible(frame: &str) -> Option<bool> {
         .then(|| frame.contains("Admin content visible."))
 }
 
+/// The driver's own socket buffers: small, so that 10,000 tabs do not
+/// cost the client a gigabyte (tungstenite zeroes its whole read buffer,
+/// 128 KiB by default, before the first read); frames larger than it
+/// still arrive whole.
+fn client_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+}
+
 /// Opens one tab: the upgrade with the session cookie and a same-site
 /// `Origin`, then the first frame (the current state, admin hidden).
 async fn open_tab(server: SocketAddr, cookie: Arc<str>) -> Result<Socket, BoxError> {
@@ -69,8 +80,11 @@ async fn open_tab(server: SocketAddr, cookie: Arc<str>) -> Result<Socket, BoxErr
     request
         .headers_mut()
         .insert(ORIGIN, HeaderValue::from_str(&format!("http://{server}"))?);
-    let (mut socket, _) =
-        tokio::time::timeout(REQUEST_TIMEOUT, tokio_tungstenite::connect_async(request)).await??;
+    let (mut socket, _) = tokio::time::timeout(
+        REQUEST_TIMEOUT,
+        tokio_tungstenite::connect_async_with_config(request, Some(client_config()), true),
+    )
+    .await??;
     loop {
         match tokio::time::timeout(REQUEST_TIMEOUT, socket.next()).await? {
             Some(Ok(Message::Text(text))) => {
@@ -111,18 +125,22 @@ async fn read_tab(mut socket: Socket, events: mpsc::UnboundedSender<TabEvent>) {
     let _ = socket.close(None).await;
 }
 
-/// Opens `count` tabs of the session `cookie`, `parallel` upgrades at a
-/// time; returns them and how long opening took.
+/// Opens `count` tabs, `parallel` upgrades at a time, spread over the
+/// sessions `cookies` in turn (a session holds at most
+/// `DEFAULT_MAX_SOCKETS_PER_SESSION` sockets); returns them and how long
+/// opening took.
 pub(crate) async fn open_tabs(
     server: SocketAddr,
-    cookie: &str,
+    cookies: &[Arc<str>],
     count: usize,
     parallel: usize,
 ) -> Result<(Tabs, Duration), BoxError> {
-    let cookie: Arc<str> = Arc::from(cookie);
+    if cookies.is_empty() {
+        return Err("no session to open tabs with".into());
+    }
     let started = Instant::now();
     let sockets: Vec<Result<Socket, BoxError>> = stream::iter(0..count)
-        .map(|_| open_tab(server, cookie.clone()))
+        .map(|index| open_tab(server, cookies[index % cookies.len()].clone()))
         .buffer_unordered(parallel)
         .collect()
         .await;
@@ -137,6 +155,13 @@ pub(crate) async fn open_tabs(
             .push(tokio::spawn(read_tab(socket?, sender.clone())));
     }
     Ok((tabs, elapsed))
+}
+
+impl Tabs {
+    /// How many tabs are open.
+    pub(crate) fn len(&self) -> usize {
+        self.readers.len()
+    }
 }
 
 /// Per-grant latencies: the POST's answer, the first tab's frame, the last
@@ -157,8 +182,7 @@ pub(crate) async fn grant_rounds(
     tabs: &mut Tabs,
     rounds: usize,
 ) -> Result<Grants, BoxError> {
-    let count = tabs.readers.len();
-    let mut http = Http::connect(server, PAGE_CLIENT).await?;
+    let count = tabs.len();
     let mut grants = Grants {
         answered: Run::default(),
         first: Run::default(),
@@ -179,6 +203,9 @@ pub(crate) async fn grant_rounds(
             }
             .into());
         }
+        // A connection per grant: a round with many tabs can outlast the
+        // server's keep-alive (actix-web closes an idle one after 5 s).
+        let mut http = Http::connect(server, PAGE_CLIENT).await?;
         let sent = Instant::now();
         let reply = http.post_form(path, Some(cookie), "").await?;
         if reply.status != StatusCode::SEE_OTHER {

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use hyper::StatusCode;
+use live_auth::auth_local_idp::DEFAULT_EMAIL_LIMIT;
 use tokio::sync::Barrier;
 use tokio::time::MissedTickBehavior;
 
@@ -57,6 +58,69 @@ fn signed_in(reply: &Reply) -> Option<String> {
     (reply.status == StatusCode::SEE_OTHER && reply.location.as_deref() == Some("/live"))
         .then(|| reply.cookie.clone())
         .flatten()
+}
+
+/// Sign-in clients at once. The demo's email throttle counts an attempt
+/// before the password is checked and resets on a success, so more logins of
+/// one account in flight than its limit (10) would be refused; each client
+/// signs in from its own address, and a success is taken back from the
+/// address throttle too.
+const SIGN_IN_CLIENTS: usize = 4;
+const _: () = assert!(SIGN_IN_CLIENTS < DEFAULT_EMAIL_LIMIT as usize);
+
+/// The loopback address of sign-in client `index`: `127.0.2.<index + 1>`,
+/// apart from the login storm's addresses.
+fn sign_in_client(index: usize) -> Result<IpAddr, BoxError> {
+    let last = u8::try_from(index + 1).map_err(|_| "at most 254 sign-in clients")?;
+    Ok(IpAddr::V4(Ipv4Addr::new(127, 0, 2, last)))
+}
+
+/// Signs the registered account `email` in `count` more times through
+/// `POST /auth/local/login` (each a session of its own, as many browsers
+/// of one user would hold), [`SIGN_IN_CLIENTS`] clients at once; returns
+/// the session cookies.
+pub(crate) async fn sign_in_sessions(
+    server: SocketAddr,
+    email: &str,
+    count: usize,
+) -> Result<Vec<String>, BoxError> {
+    let form: Arc<str> = format!(
+        "email={}&password={}&next=/live",
+        form_value(email),
+        form_value(PASSWORD)
+    )
+    .into();
+    let mut tasks = Vec::new();
+    for index in 0..SIGN_IN_CLIENTS.min(count) {
+        let mut http = Http::connect(server, sign_in_client(index)?).await?;
+        // Client `index` makes logins index, index + SIGN_IN_CLIENTS, ...
+        let logins = (count - index).div_ceil(SIGN_IN_CLIENTS);
+        let form = form.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut cookies = Vec::with_capacity(logins);
+            for _ in 0..logins {
+                let mut reply = http.post_form("/auth/local/login", None, &form).await?;
+                // A full hashing queue answers 503: wait and ask again.
+                for _ in 0..30 {
+                    if reply.status != StatusCode::SERVICE_UNAVAILABLE {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    reply = http.post_form("/auth/local/login", None, &form).await?;
+                }
+                let cookie = signed_in(&reply).ok_or_else(|| {
+                    format!("login answered {} to {:?}", reply.status, reply.location)
+                })?;
+                cookies.push(cookie);
+            }
+            Ok::<_, BoxError>(cookies)
+        }));
+    }
+    let mut cookies = Vec::with_capacity(count);
+    for task in tasks {
+        cookies.extend(task.await??);
+    }
+    Ok(cookies)
 }
 
 /// Registers `count` accounts at once, each on its own connection from
