@@ -104,6 +104,21 @@ impl LiveAuth {
         self.inner.account.as_ref()
     }
 
+    /// [`Self::prepare`]'s checks, then the lifecycle settings (404 when
+    /// the account flows are not configured).
+    #[allow(clippy::result_large_err)] // the refusal is the response itself
+    fn prepare_flow(
+        &self,
+        request: &AuthRequest,
+    ) -> Result<(Form, Arc<LocalIdP>, Arc<Lifecycle>), Response> {
+        let (form, idp) = self.prepare(request)?;
+        let lifecycle = self
+            .lifecycle()
+            .cloned()
+            .ok_or_else(|| refused(StatusCode::NOT_FOUND, "not found"))?;
+        Ok((form, idp, lifecycle))
+    }
+
     /// Counts a mail-sending request against the account key and the
     /// client address; a refusal is the answer to send.
     #[allow(clippy::result_large_err)] // the refusal is the response itself
@@ -298,12 +313,9 @@ impl LiveAuth {
     /// `POST {prefix}/local/verify-email/send`: a new verification link
     /// for the signed-in user (nothing when the address is verified).
     pub(super) async fn send_verification(&self, request: AuthRequest) -> Response {
-        let (form, idp) = match self.prepare(&request) {
+        let (form, idp, lifecycle) = match self.prepare_flow(&request) {
             Ok(prepared) => prepared,
             Err(refusal) => return refusal,
-        };
-        let Some(lifecycle) = self.lifecycle().cloned() else {
-            return refused(StatusCode::NOT_FOUND, "not found");
         };
         let (_, _, user) = match self.signed_in_user(&request, &form).await {
             Ok(found) => found,
@@ -331,12 +343,9 @@ impl LiveAuth {
     /// `email_verified=true` through the three layers, so open tabs see it
     /// at once.
     pub(super) async fn verify_email(&self, request: AuthRequest) -> Response {
-        let form = match self.prepare(&request) {
-            Ok((form, _)) => form,
+        let (form, _, lifecycle) = match self.prepare_flow(&request) {
+            Ok(prepared) => prepared,
             Err(refusal) => return refusal,
-        };
-        let Some(lifecycle) = self.lifecycle().cloned() else {
-            return refused(StatusCode::NOT_FOUND, "not found");
         };
         let (_, record, user) = match self
             .take_token(&request, &form, &lifecycle, TokenPurpose::VerifyEmail)
@@ -365,12 +374,9 @@ impl LiveAuth {
     /// same whether or not the address has an account; the reset link is
     /// stored and mailed in the background.
     pub(super) async fn forgot_password(&self, request: AuthRequest) -> Response {
-        let (form, idp) = match self.prepare(&request) {
+        let (form, idp, lifecycle) = match self.prepare_flow(&request) {
             Ok(prepared) => prepared,
             Err(refusal) => return refusal,
-        };
-        let Some(lifecycle) = self.lifecycle().cloned() else {
-            return refused(StatusCode::NOT_FOUND, "not found");
         };
         let Some(email) = form.get("email") else {
             return self.fail(&request.headers, &form, ErrorCode::Missing);
@@ -427,12 +433,9 @@ impl LiveAuth {
     /// sets the password, ends every session of the user (their live tabs
     /// go to the login page) and signs this browser out.
     pub(super) async fn reset_password(&self, request: AuthRequest) -> Response {
-        let (form, idp) = match self.prepare(&request) {
+        let (form, idp, lifecycle) = match self.prepare_flow(&request) {
             Ok(prepared) => prepared,
             Err(refusal) => return refusal,
-        };
-        let Some(lifecycle) = self.lifecycle().cloned() else {
-            return refused(StatusCode::NOT_FOUND, "not found");
         };
         let Some(password) = form.get("password") else {
             return self.fail(&request.headers, &form, ErrorCode::Missing);
@@ -534,12 +537,9 @@ impl LiveAuth {
     /// a notice to the old one; answered the same whether or not the new
     /// address has an account.
     pub(super) async fn change_email(&self, request: AuthRequest) -> Response {
-        let (form, idp) = match self.prepare(&request) {
+        let (form, idp, lifecycle) = match self.prepare_flow(&request) {
             Ok(prepared) => prepared,
             Err(refusal) => return refusal,
-        };
-        let Some(lifecycle) = self.lifecycle().cloned() else {
-            return refused(StatusCode::NOT_FOUND, "not found");
         };
         let (Some(new), Some(password)) = (form.get("email"), form.get("current_password")) else {
             return self.fail(&request.headers, &form, ErrorCode::Missing);
@@ -603,12 +603,9 @@ impl LiveAuth {
     /// `POST {prefix}/local/confirm-email` with `token`: the account's
     /// address (and its local sign-in) becomes the new one, verified.
     pub(super) async fn confirm_email(&self, request: AuthRequest) -> Response {
-        let form = match self.prepare(&request) {
-            Ok((form, _)) => form,
+        let (form, _, lifecycle) = match self.prepare_flow(&request) {
+            Ok(prepared) => prepared,
             Err(refusal) => return refusal,
-        };
-        let Some(lifecycle) = self.lifecycle().cloned() else {
-            return refused(StatusCode::NOT_FOUND, "not found");
         };
         let (_, record, user) = match self
             .take_token(&request, &form, &lifecycle, TokenPurpose::ChangeEmail)
