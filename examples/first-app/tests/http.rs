@@ -40,8 +40,21 @@ fn service(var: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_owned())
 }
 
-/// Starts the binary and waits until it accepts connections.
+/// Starts the binary and waits until it accepts connections, on another
+/// free port when it exits at start (the one it was given may have been
+/// taken between the pick and its bind).
 fn start() -> App {
+    let mut last = String::new();
+    for _ in 0..5 {
+        match launch() {
+            Ok(app) => return app,
+            Err(why) => last = why,
+        }
+    }
+    panic!("{last}");
+}
+
+fn launch() -> Result<App, String> {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
@@ -79,7 +92,7 @@ fn start() -> App {
     let started = Instant::now();
     while TcpStream::connect(&addr).is_err() {
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("the app exited early: {status}");
+            return Err(format!("the app exited early: {status}"));
         }
         assert!(
             started.elapsed() < Duration::from_secs(30),
@@ -87,7 +100,7 @@ fn start() -> App {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    App { child, addr, dir }
+    Ok(App { child, addr, dir })
 }
 
 /// One HTTP/1.1 exchange: the status, the headers (names lowercased) and

@@ -45,7 +45,22 @@ struct Worker {
 }
 
 impl Worker {
-    fn start(name: &'static str, database: &str, redis: &str, prefix: &str) -> Self {
+    /// Starts a worker and waits until it listens, on another free port
+    /// when it exits at start (the port it was given may have been taken
+    /// between the pick and its bind).
+    async fn start(name: &'static str, database: &str, redis: &str, prefix: &str) -> Self {
+        let mut last = String::new();
+        for _ in 0..5 {
+            let mut worker = Self::spawn(name, database, redis, prefix);
+            match worker.wait_until_ready().await {
+                Ok(()) => return worker,
+                Err(why) => last = why,
+            }
+        }
+        panic!("{last}");
+    }
+
+    fn spawn(name: &'static str, database: &str, redis: &str, prefix: &str) -> Self {
         let dir = std::env::temp_dir();
         let log = dir.join(format!("live-auth-worker-{prefix}-{name}.log"));
         let out = std::fs::File::create(&log).expect("create the worker log");
@@ -83,18 +98,20 @@ impl Worker {
         }
     }
 
-    async fn wait_until_ready(&mut self) {
+    /// `Err` when the worker exited at start; panics when it neither
+    /// exits nor listens in time.
+    async fn wait_until_ready(&mut self) -> Result<(), String> {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().expect("poll the worker") {
-                panic!(
+                return Err(format!(
                     "worker {} exited with {status} at start:\n{}",
                     self.name,
                     self.log_text()
-                );
+                ));
             }
             if TcpStream::connect(self.addr).await.is_ok() {
-                return;
+                return Ok(());
             }
             assert!(
                 started.elapsed() < STARTUP,
@@ -269,11 +286,9 @@ async fn a_tab_on_one_worker_follows_actions_made_through_another() {
     };
     let run = uuid::Uuid::new_v4().simple().to_string();
     let prefix = format!("workers-test-{run}");
-    let mut a = Worker::start("a", &database, &redis, &prefix);
-    a.wait_until_ready().await;
+    let mut a = Worker::start("a", &database, &redis, &prefix).await;
     // B starts once A has created the schema.
-    let mut b = Worker::start("b", &database, &redis, &prefix);
-    b.wait_until_ready().await;
+    let mut b = Worker::start("b", &database, &redis, &prefix).await;
 
     // Register (and so sign in) on A; open the live tab on A.
     let email = format!("worker-{run}@example.test");

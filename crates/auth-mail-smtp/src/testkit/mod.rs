@@ -99,14 +99,10 @@ impl SmtpServer {
         std::fs::create_dir_all(dir.join("out")).expect("a temporary directory");
         std::fs::write(dir.join("smtp_server.py"), SCRIPT).expect("the server script");
         certificates(&dir);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
         let mut command = Command::new(python());
         command
             .arg("smtp_server.py")
-            .args(["--port", &port.to_string(), "--mode", mode.as_arg()])
+            .args(["--mode", mode.as_arg()])
             .args(["--out", "out"])
             .current_dir(&dir)
             .stdout(Stdio::piped())
@@ -120,14 +116,16 @@ impl SmtpServer {
         let mut lines = BufReader::new(stdout).lines();
         let ready = tokio::time::timeout(Duration::from_secs(20), async {
             while let Ok(Some(line)) = lines.next_line().await {
-                if line == "READY" {
-                    return true;
+                if let Some(port) = line.strip_prefix("READY ") {
+                    return port.parse::<u16>().ok();
                 }
             }
-            false
+            None
         })
         .await;
-        assert!(matches!(ready, Ok(true)), "the SMTP server did not come up");
+        let Ok(Some(port)) = ready else {
+            panic!("the SMTP server did not come up");
+        };
         Self {
             _child: child,
             dir,

@@ -1,11 +1,13 @@
 """A real SMTP server for the tests, on aiosmtpd.
 
-Listens on 127.0.0.1:PORT in one of three modes (plain, starttls, smtps),
+Listens on a free port of 127.0.0.1 in one of three modes (plain, starttls, smtps),
 optionally requiring AUTH, and writes each accepted message to OUT as
 N.eml (the message as received), N.txt and N.html (its decoded plain-text
 and HTML bodies, when it has them) and, last, N.json (the envelope and the
 login), so a reader that sees N.json sees the whole message.
-Prints READY once it accepts connections; runs until killed.
+Prints READY and the port once it accepts connections; runs until killed.
+It picks the port itself and tries again when another process takes it
+between the pick and the bind, so parallel tests never collide.
 """
 
 import argparse
@@ -13,6 +15,7 @@ import email
 import email.policy
 import json
 import pathlib
+import socket
 import ssl
 import time
 
@@ -56,9 +59,14 @@ def authenticator(user, password):
     return check
 
 
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--mode", choices=["plain", "starttls", "smtps"], required=True)
     parser.add_argument("--cert")
     parser.add_argument("--key")
@@ -83,11 +91,17 @@ def main():
         options["require_starttls"] = True
     if args.mode == "smtps":
         options["ssl_context"] = context
-    controller = Controller(
-        Save(args.out), hostname="127.0.0.1", port=args.port, server_hostname="localhost", **options
-    )
-    controller.start()
-    print("READY", flush=True)
+    for attempt in range(20):
+        controller = Controller(
+            Save(args.out), hostname="127.0.0.1", port=free_port(), server_hostname="localhost", **options
+        )
+        try:
+            controller.start()
+            break
+        except OSError:
+            if attempt == 19:
+                raise
+    print("READY", controller.port, flush=True)
     while True:
         time.sleep(3600)
 
