@@ -157,6 +157,14 @@ impl RedisSettings {
         self
     }
 
+    /// The same settings for the server at `url`: a tuned value kept for
+    /// several deployments, or a builder that takes its URL elsewhere.
+    #[must_use]
+    pub fn with_url(mut self, url: impl Into<String>) -> Self {
+        self.url = url.into();
+        self
+    }
+
     /// The URL with its password replaced by `***`, for logs and errors.
     pub fn redacted_url(&self) -> String {
         redact_url(&self.url)

@@ -79,6 +79,12 @@ pub enum ConfigError {
     /// The Redis prefix is empty, too long or has spaces.
     #[error("REDIS_PREFIX must be 1 to 100 printable ASCII characters without spaces")]
     RedisPrefix,
+    /// The Redis connection settings given to
+    /// [`StackBuilder::with_redis_settings`] are refused (a zero timeout, a
+    /// pool size out of range, …).
+    #[cfg(feature = "redis")]
+    #[error("the Redis connection settings are refused")]
+    RedisSettings(#[source] auth_redis::RedisSettingsError),
     /// The SMTP URL or the sender is refused.
     #[error(
         "SMTP_URL must be smtp://, smtps:// or smtp+plain:// (this machine only) and SMTP_FROM one mailbox: {0}"
@@ -168,6 +174,9 @@ pub struct StackBuilder {
     pub(crate) database_url: String,
     pub(crate) redis_url: Option<String>,
     pub(crate) redis_prefix: String,
+    /// Timeouts, keepalive, backoff and pool size; `None`: the defaults.
+    #[cfg(feature = "redis")]
+    pub(crate) redis_settings: Option<auth_redis::RedisSettings>,
     pub(crate) idp_secret: Option<Secret>,
     pub(crate) session_secret: Option<Secret>,
     pub(crate) smtp_url: Option<String>,
@@ -177,7 +186,11 @@ pub struct StackBuilder {
 
 impl fmt::Debug for StackBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StackBuilder")
+        let mut debug = f.debug_struct("StackBuilder");
+        // Its `Debug` shows the tuning, never the URL's password.
+        #[cfg(feature = "redis")]
+        debug.field("redis_settings", &self.redis_settings);
+        debug
             .field("database_url", &redact_url(&self.database_url))
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("redis_prefix", &self.redis_prefix)
@@ -201,6 +214,8 @@ impl StackBuilder {
             database_url: database_url.into(),
             redis_url: None,
             redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
+            #[cfg(feature = "redis")]
+            redis_settings: None,
             idp_secret: None,
             session_secret: None,
             smtp_url: None,
@@ -274,6 +289,49 @@ impl StackBuilder {
     pub fn with_redis_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.redis_prefix = prefix.into();
         self
+    }
+
+    /// How the stack connects to Redis: timeouts, TCP keepalive, reconnect
+    /// backoff and pool size (see [`auth_redis::RedisSettings`] for the
+    /// defaults). The URL and the prefix still come from
+    /// [`with_redis_url`](Self::with_redis_url) and
+    /// [`with_redis_prefix`](Self::with_redis_prefix) (or `REDIS_URL` and
+    /// `REDIS_PREFIX`); the ones in `settings` are not used. Needs the
+    /// `redis` feature.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use live_auth::StackBuilder;
+    /// use live_auth::auth_redis::RedisSettings;
+    ///
+    /// let tuned = RedisSettings::new("redis://ignored")
+    ///     .with_command_timeout(Duration::from_millis(500))
+    ///     .with_pool_size(4);
+    /// let builder = StackBuilder::new("sqlite::memory:")
+    ///     .with_redis_url("redis://127.0.0.1:6379")
+    ///     .with_redis_settings(tuned.clone());
+    /// assert!(builder.validate().is_ok());
+    ///
+    /// let refused = builder.with_redis_settings(tuned.with_pool_size(0));
+    /// assert!(refused.validate().is_err());
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn with_redis_settings(mut self, settings: auth_redis::RedisSettings) -> Self {
+        self.redis_settings = Some(settings);
+        self
+    }
+
+    /// The Redis settings the stack connects with: the tuning of
+    /// [`with_redis_settings`](Self::with_redis_settings) (or the
+    /// defaults) for this builder's URL and prefix.
+    #[cfg(feature = "redis")]
+    pub(crate) fn redis_settings_for(&self, url: &str) -> auth_redis::RedisSettings {
+        self.redis_settings
+            .clone()
+            .unwrap_or_else(|| auth_redis::RedisSettings::new(url))
+            .with_url(url)
+            .with_prefix(&self.redis_prefix)
     }
 
     /// The local identity provider's HS256 key, at least 32 bytes. Unset:
@@ -355,6 +413,12 @@ impl StackBuilder {
         if prefix.is_empty() || prefix.len() > 100 || !prefix.bytes().all(|b| b.is_ascii_graphic())
         {
             return Err(ConfigError::RedisPrefix);
+        }
+        #[cfg(feature = "redis")]
+        if let Some(url) = &self.redis_url {
+            self.redis_settings_for(url)
+                .validate()
+                .map_err(ConfigError::RedisSettings)?;
         }
         if let Some(url) = &self.public_url {
             crate::mail::check_public_url(url)?;

@@ -248,7 +248,7 @@ impl StackBuilder {
                 mail_throttles: None,
             },
             #[cfg(feature = "redis")]
-            Some(url) => connect_redis(url, &self.redis_prefix).await?,
+            Some(url) => connect_redis(self.redis_settings_for(url)).await?,
             // `validate` refuses a Redis URL in this build.
             #[cfg(not(feature = "redis"))]
             Some(url) => return Err(ConfigError::RedisUrl(redact_url(url)).into()),
@@ -305,12 +305,11 @@ struct Wired {
     mail_throttles: Option<MailThrottles>,
 }
 
-/// Sessions, channel and throttles through the Redis at `url`, over one
+/// Sessions, channel and throttles through the Redis of `settings`, over one
 /// pool: the sessions, the three throttles and the channel's publisher
 /// share its connection; the channel adds its subscriber connection.
 #[cfg(feature = "redis")]
-async fn connect_redis(url: &str, prefix: &str) -> Result<Wired, StackError> {
-    let settings = auth_redis::RedisSettings::new(url).with_prefix(prefix);
+async fn connect_redis(settings: auth_redis::RedisSettings) -> Result<Wired, StackError> {
     let pool = settings.connect_pool().await?;
     let sessions = auth_session_redis::RedisSessionBackend::from_pool(pool.clone(), &settings)?;
     #[cfg(feature = "local-idp")]

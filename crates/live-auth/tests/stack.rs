@@ -339,16 +339,70 @@ mod shared_pool {
         (port, accepted)
     }
 
-    #[tokio::test]
-    async fn a_worker_holds_one_shared_pool_and_one_subscriber() {
-        let Some(redis) = auth_core::testkit::services::redis_url() else {
-            return;
-        };
+    /// `redis` through a [`counting_proxy`]: the URL to use and the count.
+    async fn proxied(redis: &str) -> (String, Arc<AtomicUsize>) {
         let rest = redis.split_once("://").unwrap().1;
         let host_port = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
         let host_port = host_port.split('/').next().unwrap().to_owned();
         let (port, accepted) = counting_proxy(host_port.clone()).await;
         let via = redis.replacen(&host_port, &format!("127.0.0.1:{port}"), 1);
+        (via, accepted)
+    }
+
+    /// The builder's Redis tuning reaches the shared pool: four pool
+    /// connections and the subscriber, and a refused setting fails the
+    /// build before anything connects.
+    #[tokio::test]
+    async fn the_redis_settings_size_the_shared_pool() {
+        let Some(redis) = auth_core::testkit::services::redis_url() else {
+            return;
+        };
+        let (via, accepted) = proxied(&redis).await;
+        let dir = TempDir::new();
+        let tuned = RedisSettings::new("redis://not-this-one")
+            .with_prefix("not-this-prefix")
+            .with_command_timeout(Duration::from_secs(1))
+            .with_pool_size(4);
+        let builder = Stack::builder(format!("sqlite://{}/auth.db", dir.0.display()))
+            .with_redis_url(via)
+            .with_redis_prefix(unique("tuned-pool"))
+            .with_session_secret(SECRET);
+        let refused = builder
+            .clone()
+            .with_redis_settings(tuned.clone().with_pool_size(0))
+            .build()
+            .await;
+        assert!(
+            matches!(
+                refused,
+                Err(live_auth::StackError::Config(
+                    live_auth::ConfigError::RedisSettings(_)
+                ))
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            0,
+            "refused before connecting"
+        );
+
+        let stack = builder.with_redis_settings(tuned).build().await.unwrap();
+        let email = format!("{}@example.com", unique("tuned"));
+        sign_in(&stack, &email).await;
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            5,
+            "four pooled and the subscriber"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_worker_holds_one_shared_pool_and_one_subscriber() {
+        let Some(redis) = auth_core::testkit::services::redis_url() else {
+            return;
+        };
+        let (via, accepted) = proxied(&redis).await;
 
         let dir = TempDir::new();
         let prefix = unique("shared-pool");
