@@ -12,7 +12,7 @@ use auth_core::throttle::{MemoryThrottle, Throttle};
 use auth_core::{Mailer, OneTimeTokenStore, TokenPurpose};
 
 pub(crate) use messages::Message;
-pub(crate) use outbox::Outbox;
+pub(crate) use outbox::{Outbox, send_with_retry};
 
 use crate::config::ConfigError;
 use crate::redirect::safe_path;

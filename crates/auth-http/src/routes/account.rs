@@ -14,7 +14,7 @@ use auth_core::{
 use auth_local_idp::{LocalIdP, LocalIdpError, PROVIDER, normalize_email};
 use http::StatusCode;
 
-use crate::account::{AccountFlows, Lifecycle, Message};
+use crate::account::{AccountFlows, Lifecycle, Message, send_with_retry};
 use crate::code::ErrorCode;
 use crate::config::LiveAuth;
 use crate::form::Form;
@@ -67,12 +67,10 @@ async fn issue(
     Ok(flows.link(purpose, token.as_str()))
 }
 
-/// Sends `message` to `to`; a failure is logged (the visitor was answered
-/// already).
+/// Sends `message` to `to`, trying again while the server is unavailable;
+/// a failure is logged (the visitor was answered already).
 async fn send(flows: &AccountFlows, to: &str, message: Message<'_>) {
-    if let Err(error) = flows.mailer.send(message.to(to, &flows.app_name)).await {
-        tracing::error!(%error, "sending account mail failed");
-    }
+    send_with_retry(flows.mailer.as_ref(), message.to(to, &flows.app_name)).await;
 }
 
 /// Mails `user` a link that verifies their address.
