@@ -6,7 +6,10 @@
 //! keep-alive HTTP/1.1 clients and WebSocket tabs:
 //!
 //! - a. `GET /live` with a session cookie, against `GET /style.css` without
-//!   one (no session work), same concurrency;
+//!   one (no session work), same concurrency; `GET /style.css` with the
+//!   cookie (a route that never reads the principal); and a small JSON
+//!   handler that reads the principal, behind the auth layer, against the
+//!   same JSON answered without the layer;
 //! - b. `POST /auth/local/login` from 32 clients at once, one account and
 //!   one loopback address each;
 //! - c. a paced `GET /live` probe without and then during that login storm,
@@ -45,7 +48,7 @@ use live_auth::auth_local_idp::{
     Argon2Hasher, DEFAULT_ADDRESS_LIMIT, DEFAULT_EMAIL_LIMIT, DEFAULT_M_COST, DEFAULT_P_COST,
     DEFAULT_T_COST, DEFAULT_THROTTLE_WINDOW,
 };
-use live_auth::axum::axum;
+use live_auth::axum::{CurrentUser, LiveAuth, LiveAuthExt, axum};
 use live_auth_demo::{Settings, build, router};
 use tokio::runtime::Runtime;
 
@@ -143,7 +146,9 @@ fn run() -> Result<(), BoxError> {
         let auth = build(&settings).await?;
         let listener = tokio::net::TcpListener::bind((PAGE_CLIENT, 0)).await?;
         let addr = listener.local_addr()?;
-        let app = router(&auth).into_make_service_with_connect_info::<SocketAddr>();
+        let app = router(&auth)
+            .merge(bench_routes(&auth))
+            .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
                 eprintln!("server failed: {error}");
@@ -156,6 +161,41 @@ fn run() -> Result<(), BoxError> {
     shutdown(server_runtime);
     drop(dir);
     outcome
+}
+
+/// The JSON handler of a. twice: `/bench/whoami` reads the principal
+/// behind the auth layer; `/bench/plain` answers a JSON body of the same
+/// shape and size without the layer, as an app without authentication
+/// would.
+fn bench_routes(auth: &LiveAuth) -> axum::Router {
+    use axum::routing::get;
+    fn json(body: &serde_json::Value) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+    }
+    let whoami = axum::Router::new()
+        .route(
+            "/bench/whoami",
+            get(|CurrentUser(user): CurrentUser| async move {
+                json(&serde_json::json!({
+                    "user": user.user_id(),
+                    "claims": user.claims().len(),
+                }))
+            }),
+        )
+        .layer(auth.layer());
+    let plain = axum::Router::new().route(
+        "/bench/plain",
+        get(|| async {
+            json(&serde_json::json!({
+                "user": "local:00000000-0000-0000-0000-000000000000",
+                "claims": 0,
+            }))
+        }),
+    );
+    whoami.merge(plain)
 }
 
 fn shutdown(runtime: Runtime) {
@@ -202,13 +242,31 @@ async fn page_scenario(server: SocketAddr, cookie: &Arc<str>) -> Result<(), BoxE
     println!("\n## a. pages, {PAGE_CONNECTIONS} keep-alive connections, {PAGE_DURATION:?} each");
     let style = page_loop(server, "/style.css", None).await?;
     println!("GET /style.css (no cookie):  {style}");
+    let styled = page_loop(server, "/style.css", Some(cookie.clone())).await?;
+    println!("GET /style.css (session cookie): {styled}");
     let live = page_loop(server, "/live", Some(cookie.clone())).await?;
     println!("GET /live (session cookie): {live}");
+    println!(
+        "/style.css with vs without the cookie: requests/s {}, p50 {}, p99 {}",
+        ratio(styled.per_second, style.per_second),
+        ratio_of(styled.p50, style.p50),
+        ratio_of(styled.p99, style.p99)
+    );
     println!(
         "/live vs /style.css: requests/s {}, p50 {}, p99 {}",
         ratio(live.per_second, style.per_second),
         ratio_of(live.p50, style.p50),
         ratio_of(live.p99, style.p99)
+    );
+    let plain = page_loop(server, "/bench/plain", None).await?;
+    println!("GET /bench/plain (JSON, no auth layer): {plain}");
+    let whoami = page_loop(server, "/bench/whoami", Some(cookie.clone())).await?;
+    println!("GET /bench/whoami (JSON, signed in): {whoami}");
+    println!(
+        "signed-in JSON vs the same without the layer: requests/s {}, p50 {}, p99 {}",
+        ratio(whoami.per_second, plain.per_second),
+        ratio_of(whoami.p50, plain.p50),
+        ratio_of(whoami.p99, plain.p99)
     );
     Ok(())
 }
