@@ -53,6 +53,7 @@
 
 #[cfg(feature = "local-idp")]
 mod account;
+mod admin;
 mod client_addr;
 mod code;
 mod config;
@@ -77,6 +78,10 @@ mod writer;
 pub use account::{
     AccountFlows, DEFAULT_MAIL_ADDRESS_LIMIT, DEFAULT_MAIL_LIMIT, DEFAULT_MAIL_WINDOW,
     DEFAULT_MAX_PENDING_MAIL, RegistrationMode,
+};
+pub use admin::{
+    ADMIN_AUDIT_PER_PAGE, ADMIN_MAX_SESSIONS, ADMIN_SEARCH_SCAN, ADMIN_USERS_PER_PAGE,
+    MAX_SEARCH_LEN, SessionSummary, UserDetail, UserList, UserSummary,
 };
 pub use code::ErrorCode;
 pub use config::{
