@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use auth_core::{
-    AuditEntry, AuthError, InvalidInput, MAX_PAGE_SIZE, Page, Principal, ProviderLink,
-    SessionKey, UserDirectory, UserRecord, validate_user_id,
+    AuditEntry, AuthError, InvalidInput, MAX_PAGE_SIZE, Page, Principal, ProviderLink, SessionKey,
+    UserDirectory, UserRecord, validate_user_id,
 };
 
 use crate::config::LiveAuth;
@@ -187,7 +187,7 @@ impl LiveAuth {
                 last_seen: active.record.last_seen,
             })
             .collect();
-        sessions.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.last_seen));
         sessions.truncate(ADMIN_MAX_SESSIONS);
         let limit = audit_page.limit().min(ADMIN_AUDIT_PER_PAGE);
         let (mut audit, audit_next) = match self.actions().audit_log() {
@@ -228,8 +228,12 @@ impl LiveAuth {
 
 /// Whether `needle` (lowercase) is in the user's email, name or id.
 fn matches(user: &UserRecord, needle: &str) -> bool {
-    [user.email.as_deref(), user.name.as_deref(), Some(&user.user_id)]
-        .into_iter()
-        .flatten()
-        .any(|field| field.to_lowercase().contains(needle))
+    [
+        user.email.as_deref(),
+        user.name.as_deref(),
+        Some(&user.user_id),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|field| field.to_lowercase().contains(needle))
 }

@@ -66,6 +66,12 @@ pub enum ConfigError {
     /// A route guard names a policy that is not defined.
     #[error("a route guard uses undefined policy `{0}`")]
     UnknownGuardPolicy(String),
+    /// A live page shows a target user (it has target regions) but no
+    /// admin console is configured to guard and read it.
+    #[error(
+        "live page `{0}` shows a target user but no admin console is configured (`with_admin`)"
+    )]
+    TargetPageWithoutAdmin(String),
     /// The registration claims allow a reserved claim type (such as
     /// `account_disabled`), which only the writer's own methods set.
     #[error("the registration form may not set the reserved claim `{0}`")]
@@ -449,27 +455,7 @@ impl LiveAuthBuilder {
         {
             return Err(ConfigError::ReservedRegistrationClaim(kind.clone()));
         }
-        let mut pages = HashMap::new();
-        for page in self.pages {
-            for policy in page.policy_names() {
-                if self.policies.get(policy).is_err() {
-                    return Err(ConfigError::UnknownPolicy {
-                        page: page.id().to_owned(),
-                        policy: policy.to_owned(),
-                    });
-                }
-            }
-            if let Some(region) = page.duplicate_region() {
-                return Err(ConfigError::DuplicateRegion {
-                    page: page.id().to_owned(),
-                    region: region.to_owned(),
-                });
-            }
-            let id = page.id().to_owned();
-            if pages.insert(id.clone(), page).is_some() {
-                return Err(ConfigError::DuplicatePage(id));
-            }
-        }
+        let pages = checked_pages(self.pages, &self.policies, self.admin.is_some())?;
         if let Some((policy, _)) = &self.admin
             && self.policies.get(policy).is_err()
         {
@@ -529,4 +515,39 @@ impl LiveAuthBuilder {
             }),
         })
     }
+}
+
+/// The pages by id, once each names only defined policies, has unique
+/// regions and, when it watches a target user, an admin console to do it
+/// with.
+fn checked_pages(
+    pages: Vec<LivePage>,
+    policies: &Policies,
+    admin: bool,
+) -> Result<HashMap<String, LivePage>, ConfigError> {
+    let mut checked = HashMap::new();
+    for page in pages {
+        for policy in page.policy_names() {
+            if policies.get(policy).is_err() {
+                return Err(ConfigError::UnknownPolicy {
+                    page: page.id().to_owned(),
+                    policy: policy.to_owned(),
+                });
+            }
+        }
+        if page.watches_target() && !admin {
+            return Err(ConfigError::TargetPageWithoutAdmin(page.id().to_owned()));
+        }
+        if let Some(region) = page.duplicate_region() {
+            return Err(ConfigError::DuplicateRegion {
+                page: page.id().to_owned(),
+                region: region.to_owned(),
+            });
+        }
+        let id = page.id().to_owned();
+        if checked.insert(id.clone(), page).is_some() {
+            return Err(ConfigError::DuplicatePage(id));
+        }
+    }
+    Ok(checked)
 }

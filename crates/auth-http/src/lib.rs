@@ -92,7 +92,7 @@ pub use guard::{Guard, GuardOutcome};
 pub use headers::{DEFAULT_CONTENT_SECURITY_POLICY, SecureHeaders, no_store_if_personal};
 pub use live::{
     CLIENT_JS, Incoming, LiveConnection, LivePage, MAX_MESSAGE_BURST, MAX_MESSAGE_BYTES,
-    MESSAGE_REFILL, Outgoing, Region, Step, escape_html,
+    MESSAGE_REFILL, Outgoing, Region, Step, TargetRegion, escape_html,
 };
 pub use redirect::safe_path;
 pub use rejection::Rejection;

@@ -72,7 +72,10 @@ impl LiveAuth {
         let outcome = match route {
             Route::AdminGrant => {
                 let (kind, value) = (field("kind")?, field("value")?);
-                actions.grant_to(actor, user_id, kind, value).await.map(drop)
+                actions
+                    .grant_to(actor, user_id, kind, value)
+                    .await
+                    .map(drop)
             }
             Route::AdminRevoke => actions
                 .revoke_from(actor, user_id, field("kind")?)
@@ -85,7 +88,10 @@ impl LiveAuth {
                     .await
                     .map(drop)
             }
-            Route::AdminSignOutAll => actions.sign_out_everywhere_of(actor, user_id).await.map(drop),
+            Route::AdminSignOutAll => actions
+                .sign_out_everywhere_of(actor, user_id)
+                .await
+                .map(drop),
             Route::AdminDisable => actions.disable(actor, user_id).await.map(drop),
             Route::AdminEnable => actions.enable(actor, user_id).await.map(drop),
             _ => return Err(ErrorCode::Unknown),
