@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use auth_core::testkit::services;
+use live_auth::auth_store_seaorm::sea_orm::{ConnectionTrait, Database};
 
 use crate::harness::{Server, TempDir, browser_tools, install_node_modules, run_script};
 
@@ -42,15 +43,70 @@ fn admin_binary() -> PathBuf {
         build.arg("--release");
     }
     let status = build.status().expect("run cargo build for live-auth-admin");
-    assert!(status.success(), "building live-auth-admin failed ({status})");
+    assert!(
+        status.success(),
+        "building live-auth-admin failed ({status})"
+    );
     assert!(binary.is_file(), "cargo built no {}", binary.display());
     binary
+}
+
+/// A PostgreSQL database of its own, dropped on drop: the console lists
+/// every user, and the shared test database holds other tests' rows
+/// (some corrupt on purpose).
+struct FreshDatabase {
+    server: String,
+    name: String,
+    url: String,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl FreshDatabase {
+    fn create(server: &str) -> Self {
+        let name = services::unique_prefix("console").replace('-', "_");
+        let (base, query) = server.split_once('?').unwrap_or((server, ""));
+        let (root, _) = base.rsplit_once('/').expect("a database URL with a path");
+        let url = if query.is_empty() {
+            format!("{root}/{name}")
+        } else {
+            format!("{root}/{name}?{query}")
+        };
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime for the database setup");
+        runtime.block_on(async {
+            let admin = Database::connect(server)
+                .await
+                .expect("connect to PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create the test database");
+            let _ = admin.close().await;
+        });
+        Self {
+            server: server.to_owned(),
+            name,
+            url,
+            runtime,
+        }
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        self.runtime.block_on(async {
+            if let Ok(admin) = Database::connect(self.server.as_str()).await {
+                let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+                let _ = admin.execute_unprepared(&drop).await;
+                let _ = admin.close().await;
+            }
+        });
+    }
 }
 
 /// Starts two workers of the demo `binary` on PostgreSQL and Redis and runs
 /// `console.mjs` from `script_dir` against them with the built tool.
 pub(crate) fn console(binary: &str, script_dir: &Path) {
-    let Some(database) = services::postgres_url() else {
+    let Some(postgres) = services::postgres_url() else {
         return;
     };
     let Some(redis) = services::redis_url() else {
@@ -61,6 +117,9 @@ pub(crate) fn console(binary: &str, script_dir: &Path) {
     };
     install_node_modules(script_dir);
     let admin = admin_binary();
+    // Dropped last: after the workers stop.
+    let fresh = FreshDatabase::create(&postgres);
+    let database = fresh.url.clone();
 
     let prefix = services::unique_prefix("console-test");
     let env = [

@@ -259,7 +259,11 @@ pub(crate) fn run_script(mut node: Command, servers: &[&Server]) {
     );
     if !output.status.success() {
         for server in servers {
-            eprintln!("--- server log ({})\n{}", server.base_url(), server.log_text());
+            eprintln!(
+                "--- server log ({})\n{}",
+                server.base_url(),
+                server.log_text()
+            );
         }
     }
     assert!(
