@@ -68,6 +68,9 @@ async fn carol_claims(served: &Served) -> Vec<String> {
         .collect()
 }
 
+/// A form's fields.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 const GRANT: &[(&str, &str)] = &[
     ("user_id", CAROL),
     ("kind", "role"),
@@ -279,7 +282,7 @@ pub async fn hostile_fields_are_refused_with_a_code<A: Adapter>() {
     let (served, admin, _) = console::<A>().await;
     let long = "x".repeat(300);
     let huge = "y".repeat(20 * 1024);
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<(&str, Form<'_>, &str)> = vec![
         ("grant", vec![("kind", "role"), ("value", "x")], "missing"),
         ("grant", vec![("user_id", CAROL), ("value", "x")], "missing"),
         (
