@@ -30,7 +30,9 @@ use auth_core::memory::{MemorySessionBackend, MemoryStore};
 use auth_core::throttle::MemoryThrottle;
 use auth_core::{NewUser, Policies, Policy, Principal, SessionKey};
 use auth_http::auth_local_idp::{Argon2Hasher, LocalIdP, LocalIdpBuilder, TokenIssuer};
-use auth_http::{ConfigError, Guard, LiveAuth, LiveAuthBuilder, LivePage, Region, escape_html};
+use auth_http::{
+    ConfigError, Guard, LiveAuth, LiveAuthBuilder, LivePage, Region, TargetRegion, escape_html,
+};
 
 /// A framework adapter under test.
 ///
@@ -55,8 +57,11 @@ pub const SECRET: &[u8] = b"a test secret that is long enough, 32+ bytes";
 
 /// The app's `LiveAuth` over the memory backends: a `live` page with a
 /// `claims` region and an `AdminOnly` `admin` region, an `admin` page,
-/// the local IdP of [`local_idp`], plain (non-`Secure`) cookies for
-/// `http://`, a session check every 200 ms.
+/// an `admin-user` page watching a target user (regions `target-claims`:
+/// its claims as `kind=value,…`, and `target-sessions`: how many sessions),
+/// the admin console under `AdminOnly` with the store as audit log and
+/// directory, the local IdP of [`local_idp`], plain (non-`Secure`) cookies
+/// for `http://`, a session check every 200 ms.
 pub fn live_auth() -> LiveAuth {
     live_auth_with(|builder| builder).expect("valid test settings")
 }
@@ -69,31 +74,48 @@ pub fn live_auth_with(
     let page = LivePage::new("live")
         .with_guard(Guard::login_required())
         .with_region(Region::new("claims", |p: &Principal| {
-            let claims: Vec<String> = p
-                .claims()
-                .iter()
-                .map(|c| format!("{}={}", escape_html(&c.kind), escape_html(&c.value)))
-                .collect();
-            claims.join(",")
+            claims_text(p.claims())
         }))
         .with_region(
             Region::new("admin", |_| "SECRET admin content".to_owned())
                 .with_policy("AdminOnly")
                 .otherwise(|_| "admin content hidden".to_owned()),
         );
+    let admin_user = LivePage::new("admin-user")
+        .with_guard(Guard::policy("AdminOnly"))
+        .with_target_region(TargetRegion::new("target-claims", |detail| {
+            claims_text(&detail.user.claims)
+        }))
+        .with_target_region(TargetRegion::new("target-sessions", |detail| {
+            format!("{} sessions", detail.sessions.len())
+        }));
     let store = Arc::new(MemoryStore::new());
     let builder = LiveAuth::builder(
         store.clone(),
         Arc::new(MemorySessionBackend::new()),
         Arc::new(MemoryChannel::new()),
     )
-    .with_local_idp(Arc::new(local_idp(store).build().expect("valid provider")))
+    .with_local_idp(Arc::new(
+        local_idp(store.clone()).build().expect("valid provider"),
+    ))
     .with_secure_cookie(false)
     .with_policies(Policies::new().with("AdminOnly", Policy::requires_claim("role", Some("admin"))))
     .with_page(page)
     .with_page(LivePage::new("admin").with_guard(Guard::policy("AdminOnly")))
+    .with_page(admin_user)
+    .with_audit(store.clone())
+    .with_admin("AdminOnly", store)
     .with_session_check_interval(Duration::from_millis(200));
     configure(builder).build()
+}
+
+/// Claims as `kind=value,…`, escaped.
+fn claims_text(claims: &[auth_core::Claim]) -> String {
+    let claims: Vec<String> = claims
+        .iter()
+        .map(|c| format!("{}={}", escape_html(&c.kind), escape_html(&c.value)))
+        .collect();
+    claims.join(",")
 }
 
 /// The local IdP's builder over `store`: HS256 tokens under [`SECRET`],
@@ -177,7 +199,7 @@ impl Served {
 /// One `#[tokio::test]` per case in [`cases`], for the adapter type given,
 /// in one module per subject (`forms::…`, `pages::…`, `live::…`, `local::…`,
 /// `tokens::…`, `hostile::…`, `hostile_sessions::…`, `hostile_tokens::…`,
-/// `limits::…`, `account::…`).
+/// `limits::…`, `account::…`, `admin::…`).
 #[macro_export]
 macro_rules! adapter_suite {
     ($adapter:ty) => {
@@ -191,6 +213,7 @@ macro_rules! adapter_suite {
         $crate::hostile_tokens_cases!($adapter);
         $crate::limits_cases!($adapter);
         $crate::account_cases!($adapter);
+        $crate::admin_cases!($adapter);
     };
     (@module $adapter:ty, $module:ident; $($case:ident),+ $(,)?) => {
         mod $module {

@@ -5,7 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use auth_core::{
-    AuthActions, AuthChannel, AuthStore, Policies, SessionBackend, SessionConfig, Sessions,
+    AuditLog, AuthActions, AuthChannel, AuthStore, Policies, SessionBackend, SessionConfig,
+    Sessions, UserDirectory,
 };
 
 use crate::guard::Guard;
@@ -65,6 +66,12 @@ pub enum ConfigError {
     /// A route guard names a policy that is not defined.
     #[error("a route guard uses undefined policy `{0}`")]
     UnknownGuardPolicy(String),
+    /// A live page shows a target user (it has target regions) but no
+    /// admin console is configured to guard and read it.
+    #[error(
+        "live page `{0}` shows a target user but no admin console is configured (`with_admin`)"
+    )]
+    TargetPageWithoutAdmin(String),
     /// The registration claims allow a reserved claim type (such as
     /// `account_disabled`), which only the writer's own methods set.
     #[error("the registration form may not set the reserved claim `{0}`")]
@@ -120,6 +127,7 @@ pub(crate) struct Inner {
     pub(crate) live_sockets: crate::live::SocketCounts,
     pub(crate) trusted_proxies: BTreeSet<std::net::IpAddr>,
     pub(crate) warnings: crate::warn::SetupWarnings,
+    pub(crate) admin: Option<crate::admin::AdminConsole>,
     #[cfg(feature = "local-idp")]
     pub(crate) local_idp: Option<Arc<auth_local_idp::LocalIdP>>,
     #[cfg(feature = "local-idp")]
@@ -168,6 +176,8 @@ impl LiveAuth {
             session_check_every: std::time::Duration::from_secs(30),
             max_sockets_per_session: DEFAULT_MAX_SOCKETS_PER_SESSION,
             trusted_proxies: BTreeSet::new(),
+            audit: None,
+            admin: None,
             #[cfg(feature = "local-idp")]
             local_idp: None,
             #[cfg(feature = "local-idp")]
@@ -260,6 +270,8 @@ pub struct LiveAuthBuilder {
     session_check_every: std::time::Duration,
     max_sockets_per_session: usize,
     trusted_proxies: BTreeSet<std::net::IpAddr>,
+    audit: Option<Arc<dyn AuditLog>>,
+    admin: Option<(String, Arc<dyn UserDirectory>)>,
     #[cfg(feature = "local-idp")]
     local_idp: Option<Arc<auth_local_idp::LocalIdP>>,
     #[cfg(feature = "local-idp")]
@@ -269,6 +281,26 @@ pub struct LiveAuthBuilder {
 }
 
 impl LiveAuthBuilder {
+    /// Records every change the writer makes for an actor (the admin
+    /// routes, [`AuthActions`]' target methods) in `log`, as the
+    /// `live-auth-admin` tool does; the admin pages read it back. Without
+    /// it those changes are only emitted through `tracing`.
+    pub fn with_audit(mut self, log: Arc<dyn AuditLog>) -> Self {
+        self.audit = Some(log);
+        self
+    }
+
+    /// Serves the admin routes (`POST {prefix}/admin/*`: grant, revoke,
+    /// sign out one session or all, disable, enable a target user) and the
+    /// reads the admin pages need, for principals that pass the named
+    /// `policy` (such as `AdminOnly`), listing users from `users`. `build`
+    /// fails with [`ConfigError::UnknownGuardPolicy`] when the policy is
+    /// not defined. See `docs/admin.md`.
+    pub fn with_admin(mut self, policy: impl Into<String>, users: Arc<dyn UserDirectory>) -> Self {
+        self.admin = Some((policy.into(), users));
+        self
+    }
+
     /// Serves the local identity provider's routes (`{prefix}/local/*`):
     /// register, login, token, verify-token and revoke.
     #[cfg(feature = "local-idp")]
@@ -423,26 +455,11 @@ impl LiveAuthBuilder {
         {
             return Err(ConfigError::ReservedRegistrationClaim(kind.clone()));
         }
-        let mut pages = HashMap::new();
-        for page in self.pages {
-            for policy in page.policy_names() {
-                if self.policies.get(policy).is_err() {
-                    return Err(ConfigError::UnknownPolicy {
-                        page: page.id().to_owned(),
-                        policy: policy.to_owned(),
-                    });
-                }
-            }
-            if let Some(region) = page.duplicate_region() {
-                return Err(ConfigError::DuplicateRegion {
-                    page: page.id().to_owned(),
-                    region: region.to_owned(),
-                });
-            }
-            let id = page.id().to_owned();
-            if pages.insert(id.clone(), page).is_some() {
-                return Err(ConfigError::DuplicatePage(id));
-            }
+        let pages = checked_pages(self.pages, &self.policies, self.admin.is_some())?;
+        if let Some((policy, _)) = &self.admin
+            && self.policies.get(policy).is_err()
+        {
+            return Err(ConfigError::UnknownGuardPolicy(policy.clone()));
         }
         #[cfg(feature = "local-idp")]
         if self.account.is_some() && self.local_idp.is_none() {
@@ -456,7 +473,13 @@ impl LiveAuthBuilder {
             );
         }
         let sessions = Sessions::new(self.sessions, self.store.clone(), self.session)?;
-        let actions = AuthActions::new(self.store, sessions.clone(), self.channel.clone());
+        let mut actions = AuthActions::new(self.store, sessions.clone(), self.channel.clone());
+        if let Some(log) = self.audit {
+            actions = actions.with_audit(log);
+        }
+        let admin = self
+            .admin
+            .map(|(policy, users)| crate::admin::AdminConsole::new(policy, users));
         let cookie_name = self.cookie.cookie_name();
         Ok(LiveAuth {
             inner: Arc::new(Inner {
@@ -475,6 +498,7 @@ impl LiveAuthBuilder {
                 live_sockets: crate::live::SocketCounts::new(self.max_sockets_per_session),
                 trusted_proxies: self.trusted_proxies,
                 warnings: crate::warn::SetupWarnings::default(),
+                admin,
                 #[cfg(feature = "local-idp")]
                 local_idp: self.local_idp,
                 #[cfg(feature = "local-idp")]
@@ -491,4 +515,39 @@ impl LiveAuthBuilder {
             }),
         })
     }
+}
+
+/// The pages by id, once each names only defined policies, has unique
+/// regions and, when it watches a target user, an admin console to do it
+/// with.
+fn checked_pages(
+    pages: Vec<LivePage>,
+    policies: &Policies,
+    admin: bool,
+) -> Result<HashMap<String, LivePage>, ConfigError> {
+    let mut checked = HashMap::new();
+    for page in pages {
+        for policy in page.policy_names() {
+            if policies.get(policy).is_err() {
+                return Err(ConfigError::UnknownPolicy {
+                    page: page.id().to_owned(),
+                    policy: policy.to_owned(),
+                });
+            }
+        }
+        if page.watches_target() && !admin {
+            return Err(ConfigError::TargetPageWithoutAdmin(page.id().to_owned()));
+        }
+        if let Some(region) = page.duplicate_region() {
+            return Err(ConfigError::DuplicateRegion {
+                page: page.id().to_owned(),
+                region: region.to_owned(),
+            });
+        }
+        let id = page.id().to_owned();
+        if checked.insert(id.clone(), page).is_some() {
+            return Err(ConfigError::DuplicatePage(id));
+        }
+    }
+    Ok(checked)
 }

@@ -53,6 +53,7 @@
 
 #[cfg(feature = "local-idp")]
 mod account;
+mod admin;
 mod client_addr;
 mod code;
 mod config;
@@ -78,6 +79,10 @@ pub use account::{
     AccountFlows, DEFAULT_MAIL_ADDRESS_LIMIT, DEFAULT_MAIL_LIMIT, DEFAULT_MAIL_WINDOW,
     DEFAULT_MAX_PENDING_MAIL, RegistrationMode,
 };
+pub use admin::{
+    ADMIN_AUDIT_PER_PAGE, ADMIN_MAX_SESSIONS, ADMIN_SEARCH_SCAN, ADMIN_USERS_PER_PAGE,
+    MAX_SEARCH_LEN, SessionSummary, UserDetail, UserList, UserSummary,
+};
 pub use code::ErrorCode;
 pub use config::{
     ConfigError, CookieConfig, DEFAULT_MAX_SOCKETS_PER_SESSION, LiveAuth, LiveAuthBuilder,
@@ -87,7 +92,7 @@ pub use guard::{Guard, GuardOutcome};
 pub use headers::{DEFAULT_CONTENT_SECURITY_POLICY, SecureHeaders, no_store_if_personal};
 pub use live::{
     CLIENT_JS, Incoming, LiveConnection, LivePage, MAX_MESSAGE_BURST, MAX_MESSAGE_BYTES,
-    MESSAGE_REFILL, Outgoing, Region, Step, escape_html,
+    MESSAGE_REFILL, Outgoing, Region, Step, TargetRegion, escape_html,
 };
 pub use redirect::safe_path;
 pub use rejection::Rejection;

@@ -196,16 +196,20 @@ impl Stack {
     }
 
     /// The web layer's builder over this stack: its store, sessions,
-    /// channel, session secret and (feature `local-idp`) identity provider,
-    /// `verify-token` throttle and account flows are set; add pages,
-    /// policies and cookie settings, then `build()`.
+    /// channel, session secret, audit log (what the web layer's writer does
+    /// for an actor is recorded there, as the tool's changes are) and
+    /// (feature `local-idp`) identity provider, `verify-token` throttle and
+    /// account flows are set; add pages, policies, cookie settings and the
+    /// admin console (`with_admin(policy, stack.user_directory().clone())`),
+    /// then `build()`.
     pub fn live_auth(&self) -> LiveAuthBuilder {
         let builder = auth_http::LiveAuth::builder(
             self.store.clone(),
             self.sessions.clone(),
             self.channel.clone(),
         )
-        .with_session_config(self.session_config.clone());
+        .with_session_config(self.session_config.clone())
+        .with_audit(self.audit.clone());
         #[cfg(feature = "local-idp")]
         let builder = {
             let builder = builder.with_local_idp(self.local_idp.clone());

@@ -7,6 +7,7 @@ use live_auth::auth_http::http::header::{CONTENT_TYPE, LOCATION};
 use live_auth::auth_http::http::{self, HeaderValue, StatusCode};
 use live_auth::auth_http::{self, Auth, Response};
 
+use crate::admin_pages::{self, AdminQuery};
 use crate::pages;
 
 /// An HTML page.
@@ -38,6 +39,33 @@ pub fn live(auth: &Auth, principal: &Principal) -> Response {
 pub async fn profile(auth: &Auth) -> Response {
     match auth.sessions().await {
         Ok(sessions) => html(pages::profile(auth.principal(), &sessions, auth.session())),
+        Err(error) => failed(&error),
+    }
+}
+
+/// `GET /admin`, for a principal the `AdminOnly` guard let through.
+pub async fn admin_users(auth: &Auth, query: &AdminQuery) -> Response {
+    let web = auth.live_auth();
+    match web
+        .admin_users(query.q.as_deref(), query.after.as_deref())
+        .await
+    {
+        Ok(list) => html(admin_pages::users(auth.principal(), &list, query)),
+        Err(auth_core::AuthError::Invalid(_)) => status(StatusCode::BAD_REQUEST, "Bad request."),
+        Err(error) => failed(&error),
+    }
+}
+
+/// `GET /admin/users/{id}`, for a principal the `AdminOnly` guard let
+/// through: 404 for a user that does not exist (or an id that cannot be
+/// one).
+pub async fn admin_user(auth: &Auth, user_id: &str, query: &AdminQuery) -> Response {
+    let web = auth.live_auth();
+    match web.admin_user(user_id, query.audit_page()).await {
+        Ok(Some(detail)) => html(admin_pages::user(web, auth.principal(), &detail, query)),
+        Ok(None) | Err(auth_core::AuthError::Invalid(_)) => {
+            status(StatusCode::NOT_FOUND, "No such user.")
+        }
         Err(error) => failed(&error),
     }
 }
@@ -91,9 +119,14 @@ fn signed_out(auth: &Auth) -> Response {
 
 fn failed(error: &auth_core::AuthError) -> Response {
     tracing::error!(%error, "demo action failed");
-    let mut response = http::Response::new(auth_http::Body::from_static(
-        b"Something went wrong. Please try again.",
-    ));
-    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    status(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Something went wrong. Please try again.",
+    )
+}
+
+fn status(code: StatusCode, text: &'static str) -> Response {
+    let mut response = http::Response::new(auth_http::Body::from_static(text.as_bytes()));
+    *response.status_mut() = code;
     response
 }

@@ -5,6 +5,7 @@
 
 pub mod account_pages;
 pub mod actions;
+pub mod admin_pages;
 pub mod pages;
 pub mod settings;
 
@@ -53,6 +54,9 @@ pub async fn build(settings: &Settings) -> Result<LiveAuth, StartError> {
             Policies::new().with("AdminOnly", Policy::requires_claim("role", Some("admin"))),
         )
         .with_page(live_page())
+        // The console at /admin: its actions and reads for `AdminOnly`.
+        .with_admin("AdminOnly", stack.user_directory().clone())
+        .with_page(admin_pages::user_page())
         .with_secure_cookie(settings.secure_cookies)
         .build()?;
     Ok(auth)

@@ -28,7 +28,7 @@ pub fn layout(title: &str, principal: &Principal, body: &str) -> String {
 <main>
 {body}
 </main>
-<footer>Open <a href="/live">/live</a> in two tabs, then change something in one of them.</footer>
+<footer>Open <a href="/live">/live</a> in two tabs, then change something in one of them. Admins manage every account at <a href="/admin">/admin</a>.</footer>
 </body>
 </html>"#,
         title = escape_html(title),
@@ -247,7 +247,7 @@ pub fn profile(
 }
 
 /// "3 minutes ago" for a Unix time.
-fn ago(unix: u64) -> String {
+pub(crate) fn ago(unix: u64) -> String {
     let seconds = auth_core::unix_now().saturating_sub(unix);
     match seconds {
         0..=59 => "just now".to_owned(),

@@ -6,10 +6,11 @@
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
 use live_auth::actix::{
-    Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders, into_actix,
-    secure_headers,
+    Auth, CurrentUser, Guard, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders,
+    into_actix, secure_headers,
 };
 use live_auth_demo_shared::account_pages::{self, PageQuery};
+use live_auth_demo_shared::admin_pages::AdminQuery;
 use live_auth_demo_shared::{actions, pages};
 use serde::Deserialize;
 
@@ -31,6 +32,34 @@ fn account_page(
             into_actix(actions::html(page(&user, &q)))
         },
     )
+}
+
+/// `/admin` and `/admin/users/{id}`, behind the `AdminOnly` guard
+/// (anonymous: the login page; signed in without admin: 403).
+fn admin_console(auth: &LiveAuth) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
+    let guard = move || auth.guard(Guard::policy("AdminOnly"));
+    let (list_guard, user_guard) = (guard(), guard());
+    move |config| {
+        config
+            .service(
+                web::resource("/admin")
+                    .wrap(list_guard)
+                    .route(
+                        web::get().to(|auth: Auth, q: web::Query<AdminQuery>| async move {
+                            into_actix(actions::admin_users(&auth, &q).await)
+                        }),
+                    ),
+            )
+            .service(
+                web::resource("/admin/users/{id}")
+                    .wrap(user_guard)
+                    .route(web::get().to(
+                        |auth: Auth, id: web::Path<String>, q: web::Query<AdminQuery>| async move {
+                            into_actix(actions::admin_user(&auth, &id, &q).await)
+                        },
+                    )),
+            );
+    }
 }
 
 /// The demo's app: its pages and buttons around the adapter's routes,
@@ -133,6 +162,7 @@ pub fn app(
             "/style.css",
             web::get().to(|| async { into_actix(actions::style()) }),
         )
+        .configure(admin_console(auth))
         .configure(auth.routes_config())
         .wrap(auth.middleware())
         .wrap(secure_headers(&SecureHeaders::new()))

@@ -5,14 +5,15 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Query;
+use axum::extract::{Path, Query};
 use axum::response::Response;
 use axum::routing::{get, post};
 use live_auth::axum::{
-    Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders,
+    Auth, CurrentUser, Guard, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders,
     SecureHeadersLayer,
 };
 use live_auth_demo_shared::account_pages::{self, PageQuery};
+use live_auth_demo_shared::admin_pages::AdminQuery;
 use live_auth_demo_shared::{actions, pages};
 use serde::Deserialize;
 
@@ -40,6 +41,27 @@ fn account_page(
             axum_response(actions::html(page(&user, &q)))
         },
     )
+}
+
+/// `/admin` and `/admin/users/{id}`, behind the `AdminOnly` guard
+/// (anonymous: the login page; signed in without admin: 403).
+fn admin_console(auth: &LiveAuth) -> Router {
+    Router::new()
+        .route(
+            "/admin",
+            get(|auth: Auth, Query(q): Query<AdminQuery>| async move {
+                axum_response(actions::admin_users(&auth, &q).await)
+            }),
+        )
+        .route(
+            "/admin/users/{id}",
+            get(
+                |auth: Auth, Path(id): Path<String>, Query(q): Query<AdminQuery>| async move {
+                    axum_response(actions::admin_user(&auth, &id, &q).await)
+                },
+            ),
+        )
+        .layer(auth.guard(Guard::policy("AdminOnly")))
 }
 
 /// The demo's routes around the adapter's, behind the auth layer (which
@@ -132,6 +154,7 @@ pub fn router(auth: &LiveAuth) -> Router {
             "/style.css",
             get(|| async { axum_response(actions::style()) }),
         )
+        .merge(admin_console(auth))
         .merge(auth.router())
         .layer(auth.layer())
         .layer(SecureHeadersLayer::new(SecureHeaders::new()))

@@ -4,6 +4,7 @@
 //! each into a test.
 
 pub mod account;
+pub mod admin;
 pub mod forms;
 pub mod hostile;
 pub mod hostile_sessions;

@@ -9,6 +9,9 @@
   var base = new URL(script.src, location.href).pathname.replace(/\/live\.js$/, "");
   var scheme = location.protocol === "https:" ? "wss:" : "ws:";
   var url = scheme + "//" + location.host + base + "/live?page=" + encodeURIComponent(page);
+  // An admin page watching another user names it; its regions follow them.
+  var target = script.getAttribute("data-live-target");
+  if (target) url += "&target=" + encodeURIComponent(target);
   var attempt = 0;
   var stopped = false;
 

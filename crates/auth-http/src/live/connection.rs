@@ -6,10 +6,13 @@
 //! socket an adapter can present as a stream of [`Incoming`] and a sink of
 //! [`Outgoing`], so the loop is written once for every framework.
 
-use auth_core::{AuthEvent, EventStream, Principal, SessionKey};
+use std::collections::BTreeMap;
+
+use auth_core::{AuthEvent, EventStream, Page, Principal, SessionKey, validate_user_id};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use http::StatusCode;
 
+use crate::admin::ADMIN_AUDIT_PER_PAGE;
 use crate::config::LiveAuth;
 use crate::csrf::same_origin;
 use crate::guard::GuardOutcome;
@@ -93,7 +96,24 @@ pub struct LiveConnection {
     /// seconds), as of the last reload.
     expires_at: u64,
     budget: MessageBudget,
+    /// The user an admin page watches (boxed: most tabs watch nobody).
+    target: Option<Box<Target>>,
     _slot: SocketSlot,
+}
+
+/// The user an admin page's tab watches, and its target regions as last
+/// sent.
+struct Target {
+    user_id: String,
+    regions: BTreeMap<String, String>,
+}
+
+/// The next event of the watched user's stream; never, without one.
+async fn next_watched(watched: &mut Option<EventStream>) -> Option<AuthEvent> {
+    match watched {
+        Some(events) => events.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 impl std::fmt::Debug for LiveConnection {
@@ -130,6 +150,7 @@ impl LiveAuth {
         if page.guard().decide(self, &principal) != GuardOutcome::Allow {
             return Err(text(StatusCode::FORBIDDEN, "forbidden"));
         }
+        let target = self.watched_target(&page, request, &principal).await?;
         let Some(slot) = self.inner.live_sockets.reserve(&key) else {
             tracing::warn!("live socket refused: the session holds its most sockets");
             return Err(text(
@@ -144,8 +165,41 @@ impl LiveAuth {
             principal,
             expires_at: 0,
             budget: MessageBudget::new(),
+            target,
             _slot: slot,
         })
+    }
+
+    /// The target of an admin page's socket (`?target=<user id>`): refused
+    /// with 400 when the page has target regions and the query names no
+    /// well-formed user id (or names one for a page without them), 403
+    /// unless the principal passes the admin policy, 404 for a user that
+    /// does not exist. A socket watches at most this one user.
+    async fn watched_target(
+        &self,
+        page: &LivePage,
+        request: &AuthRequest,
+        principal: &Principal,
+    ) -> Result<Option<Box<Target>>, Response> {
+        let user_id = match (page.watches_target(), request.query("target")) {
+            (false, None) => return Ok(None),
+            (true, Some(id)) if validate_user_id(&id).is_ok() => id,
+            _ => return Err(text(StatusCode::BAD_REQUEST, "bad request")),
+        };
+        if !self.is_admin(principal) {
+            return Err(text(StatusCode::FORBIDDEN, "forbidden"));
+        }
+        match self.actions().store().get_user(&user_id).await {
+            Ok(Some(_)) => Ok(Some(Box::new(Target {
+                user_id,
+                regions: BTreeMap::new(),
+            }))),
+            Ok(None) => Err(text(StatusCode::NOT_FOUND, "not found")),
+            Err(error) => {
+                tracing::error!(%error, "live socket: the watched user could not be loaded");
+                Err(text(StatusCode::SERVICE_UNAVAILABLE, "service unavailable"))
+            }
+        }
     }
 }
 
@@ -160,6 +214,34 @@ impl LiveConnection {
                 tracing::warn!(%error, "live socket: subscribe failed");
                 None
             }
+        }
+    }
+
+    /// Subscribes to the watched user's events, when the page watches one:
+    /// `Err` (logged) when the channel refuses (close with 1011).
+    async fn subscribe_target(&self) -> Result<Option<EventStream>, ()> {
+        let Some(target) = &self.target else {
+            return Ok(None);
+        };
+        match self.auth.channel().subscribe(&target.user_id).await {
+            Ok(events) => Ok(Some(events)),
+            Err(error) => {
+                tracing::warn!(%error, "live socket: subscribing to the watched user failed");
+                Err(())
+            }
+        }
+    }
+
+    /// An event of the watched user (`None`: the channel ended, close with
+    /// 1012): the target regions are read again and sent when they changed.
+    pub async fn on_target_event(&mut self, event: Option<AuthEvent>) -> Step {
+        if event.is_none() {
+            return Step::Finish(vec![Outgoing::Close(1012)]);
+        }
+        if self.refresh_target().await {
+            self.update()
+        } else {
+            Step::Quiet
         }
     }
 
@@ -213,7 +295,12 @@ impl LiveConnection {
     /// The periodic check, and the moment the session would expire:
     /// catches an expiry or revocation no event told of.
     pub async fn on_tick(&mut self) -> Step {
-        self.reload().await
+        match self.reload().await {
+            // A watched user's new sessions publish no event: the check
+            // picks them up.
+            Step::Quiet if self.refresh_target().await => self.update(),
+            other => other,
+        }
     }
 
     /// How long until the session expires unless another request keeps it
@@ -233,6 +320,10 @@ impl LiveConnection {
         O: Sink<Outgoing> + Unpin,
     {
         let Some(mut events) = self.subscribe().await else {
+            let _ = outgoing.send(Outgoing::Close(1011)).await;
+            return;
+        };
+        let Ok(mut watched) = self.subscribe_target().await else {
             let _ = outgoing.send(Outgoing::Close(1011)).await;
             return;
         };
@@ -272,6 +363,7 @@ impl LiveConnection {
             // the largest of them; a box lives only while a handler runs.
             step = tokio::select! {
                 event = events.next() => Box::pin(self.on_event(event)).await,
+                event = next_watched(&mut watched) => Box::pin(self.on_target_event(event)).await,
                 message = incoming.next() => {
                     Box::pin(self.on_message(message.unwrap_or(Incoming::Closed))).await
                 }
@@ -285,8 +377,34 @@ impl LiveConnection {
     /// (a new connection, or the client asked).
     async fn state(&mut self) -> Step {
         match self.reload().await {
-            Step::Quiet => self.update(),
+            Step::Quiet => {
+                self.refresh_target().await;
+                self.update()
+            }
             other => other,
+        }
+    }
+
+    /// Reads the watched user again and renders the target regions;
+    /// whether they changed. A read that fails (or finds the user gone)
+    /// keeps what the tab shows.
+    async fn refresh_target(&mut self) -> bool {
+        let Some(target) = self.target.as_deref_mut() else {
+            return false;
+        };
+        let page = Page::first(ADMIN_AUDIT_PER_PAGE);
+        match self.auth.admin_user(&target.user_id, page).await {
+            Ok(Some(detail)) => {
+                let regions = self.page.render_target_regions(&detail);
+                let changed = regions != target.regions;
+                target.regions = regions;
+                changed
+            }
+            Ok(None) => false,
+            Err(error) => {
+                tracing::warn!(%error, "live socket: the watched user could not be read");
+                false
+            }
         }
     }
 
@@ -311,7 +429,13 @@ impl LiveConnection {
     fn adopt(&mut self, principal: Principal) -> Step {
         let changed = principal != self.principal;
         self.principal = principal;
+        // A tab watching another user stays only while its principal is
+        // an admin.
+        let admin_lost = self.target.is_some() && !self.auth.is_admin(&self.principal);
         match self.page.guard().decide(&self.auth, &self.principal) {
+            GuardOutcome::Allow if admin_lost => {
+                Self::leave(self.page.guard().navigate_to(&self.auth))
+            }
             GuardOutcome::Allow if changed => self.update(),
             GuardOutcome::Allow => Step::Quiet,
             GuardOutcome::Redirect(_) | GuardOutcome::Forbidden => {
@@ -321,7 +445,10 @@ impl LiveConnection {
     }
 
     fn update(&self) -> Step {
-        let regions = self.page.render_regions(&self.auth, &self.principal);
+        let mut regions = self.page.render_regions(&self.auth, &self.principal);
+        if let Some(target) = &self.target {
+            regions.extend(target.regions.clone());
+        }
         match Frame::update(&self.principal, regions).to_text() {
             Some(frame) => Step::Send(frame),
             None => Step::Quiet,

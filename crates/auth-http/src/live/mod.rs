@@ -8,7 +8,7 @@ mod page;
 pub use connection::{Incoming, LiveConnection, MAX_MESSAGE_BYTES, Outgoing, Step};
 pub(crate) use limits::SocketCounts;
 pub use limits::{MAX_MESSAGE_BURST, MESSAGE_REFILL};
-pub use page::{LivePage, Region, escape_html};
+pub use page::{LivePage, Region, TargetRegion, escape_html};
 
 /// The browser client, served at `{prefix}/live.js`.
 pub const CLIENT_JS: &str = include_str!("client.js");

@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use auth_core::Principal;
 
+use crate::admin::UserDetail;
 use crate::config::LiveAuth;
 use crate::guard::Guard;
 
 type Render = Arc<dyn Fn(&Principal) -> String + Send + Sync>;
+type TargetRender = Arc<dyn Fn(&UserDetail) -> String + Send + Sync>;
 
 /// A part of a page that depends on the principal, re-rendered on the server
 /// and swapped in place in every open tab when the principal changes.
@@ -99,6 +101,57 @@ impl Region {
     }
 }
 
+/// A part of an admin page that shows another user (the page's *target*),
+/// re-rendered and swapped in every tab watching that user when the
+/// target's claims or sessions change.
+///
+/// A page with target regions is an admin page: its sockets name the
+/// target (`data-live-target`, see [`LivePage::script_tag_for`]), are
+/// refused unless the principal passes the admin console's policy, and
+/// are closed once it no longer does. The renderer gets what
+/// [`LiveAuth::admin_user`] reads (the first page of audit entries) and
+/// returns HTML: escape what it interpolates.
+///
+/// ```
+/// use auth_http::TargetRegion;
+///
+/// let claims = TargetRegion::new("target-claims", |detail| {
+///     format!("{} claims", detail.user.claims.len())
+/// });
+/// # let _ = claims;
+/// ```
+#[derive(Clone)]
+pub struct TargetRegion {
+    id: String,
+    render: TargetRender,
+}
+
+impl std::fmt::Debug for TargetRegion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetRegion")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TargetRegion {
+    /// A region `id` rendered by `render` from the target user's detail.
+    pub fn new(
+        id: impl Into<String>,
+        render: impl Fn(&UserDetail) -> String + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            render: Arc::new(render),
+        }
+    }
+
+    /// The region's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 /// A page whose open tabs follow the principal live: its guard (checked
 /// again on every change) and its regions.
 ///
@@ -123,6 +176,7 @@ struct Parts {
     id: String,
     guard: Guard,
     regions: Vec<Region>,
+    target_regions: Vec<TargetRegion>,
 }
 
 impl std::fmt::Debug for LivePage {
@@ -131,6 +185,7 @@ impl std::fmt::Debug for LivePage {
             .field("id", &self.parts.id)
             .field("guard", &self.parts.guard)
             .field("regions", &self.parts.regions)
+            .field("target_regions", &self.parts.target_regions)
             .finish()
     }
 }
@@ -144,6 +199,7 @@ impl LivePage {
                 id: id.into(),
                 guard: Guard::login_required(),
                 regions: Vec::new(),
+                target_regions: Vec::new(),
             }),
         }
     }
@@ -160,6 +216,19 @@ impl LivePage {
     pub fn with_region(mut self, region: Region) -> Self {
         Arc::make_mut(&mut self.parts).regions.push(region);
         self
+    }
+
+    /// Adds a region that shows the page's target user (which makes this
+    /// an admin page; see [`TargetRegion`]).
+    #[must_use]
+    pub fn with_target_region(mut self, region: TargetRegion) -> Self {
+        Arc::make_mut(&mut self.parts).target_regions.push(region);
+        self
+    }
+
+    /// Whether the page shows a target user (it has target regions).
+    pub fn watches_target(&self) -> bool {
+        !self.parts.target_regions.is_empty()
     }
 
     /// The page's id.
@@ -179,6 +248,7 @@ impl LivePage {
             .regions
             .iter()
             .map(|r| r.id.as_str())
+            .chain(self.parts.target_regions.iter().map(|r| r.id.as_str()))
             .find(|id| !seen.insert(*id))
     }
 
@@ -201,6 +271,37 @@ impl LivePage {
             .iter()
             .map(|r| (r.id.clone(), r.render_inner(auth, principal)))
             .collect()
+    }
+
+    /// The inner HTML of every target region for `detail`, by region id.
+    pub fn render_target_regions(&self, detail: &UserDetail) -> BTreeMap<String, String> {
+        self.parts
+            .target_regions
+            .iter()
+            .map(|r| (r.id.clone(), (r.render)(detail)))
+            .collect()
+    }
+
+    /// One target region for `detail`, wrapped like
+    /// [`LivePage::render_region`] (an unknown id likewise).
+    pub fn render_target_region(&self, id: &str, detail: &UserDetail) -> String {
+        let Some(region) = self.parts.target_regions.iter().find(|r| r.id == id) else {
+            debug_assert!(
+                false,
+                "live page `{}` has no target region `{id}`",
+                self.parts.id
+            );
+            tracing::error!(page = %self.parts.id, region = %id, "rendering a target region the live page does not have");
+            return format!(
+                "<div data-live-region=\"{}\" data-live-error=\"unknown region\"></div>",
+                escape_html(id)
+            );
+        };
+        format!(
+            "<div data-live-region=\"{}\">{}</div>",
+            escape_html(&region.id),
+            (region.render)(detail)
+        )
     }
 
     /// One region, wrapped in the element the client swaps:
@@ -241,6 +342,17 @@ impl LivePage {
             "<script src=\"{}/live.js\" data-live-page=\"{}\" defer></script>",
             escape_html(auth.prefix()),
             escape_html(&self.parts.id)
+        )
+    }
+
+    /// The `<script>` tag of an admin page's tabs, watching the user
+    /// `target_id` (the page's target regions follow that user).
+    pub fn script_tag_for(&self, auth: &LiveAuth, target_id: &str) -> String {
+        format!(
+            "<script src=\"{}/live.js\" data-live-page=\"{}\" data-live-target=\"{}\" defer></script>",
+            escape_html(auth.prefix()),
+            escape_html(&self.parts.id),
+            escape_html(target_id)
         )
     }
 }

@@ -2,20 +2,24 @@
 
 #[cfg(feature = "local-idp")]
 mod account;
+mod admin;
 #[cfg(feature = "local-idp")]
 mod local;
 
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
+use crate::code::ErrorCode;
 use crate::config::LiveAuth;
+use crate::csrf::same_origin;
+use crate::form::Form;
 use crate::live::CLIENT_JS;
-use crate::request::AuthRequest;
-use crate::response::{Body, Response, text};
+use crate::redirect::{safe_path, same_host_referer, with_error};
+use crate::request::{AuthRequest, RequestBody};
+use crate::response::{Body, Response, refused, see_other, text};
 
-/// Largest form body the local routes read, in bytes; longer bodies are
+/// Largest form body the form routes read, in bytes; longer bodies are
 /// refused with 413.
-#[cfg(feature = "local-idp")]
 pub(crate) const MAX_FORM_BYTES: usize = 16 * 1024;
 
 /// Largest `verify-token` body read, in bytes (a token is at most
@@ -35,6 +39,18 @@ pub enum Route {
     LiveSocket,
     /// `GET {prefix}/live.js`: the browser client.
     ClientJs,
+    /// `POST {prefix}/admin/grant` (admin console): grant a claim.
+    AdminGrant,
+    /// `POST {prefix}/admin/revoke` (admin console): revoke a claim type.
+    AdminRevoke,
+    /// `POST {prefix}/admin/sign-out` (admin console): end one session.
+    AdminSignOut,
+    /// `POST {prefix}/admin/sign-out-all` (admin console): end every session.
+    AdminSignOutAll,
+    /// `POST {prefix}/admin/disable` (admin console).
+    AdminDisable,
+    /// `POST {prefix}/admin/enable` (admin console).
+    AdminEnable,
     /// `POST {prefix}/local/register`.
     #[cfg(feature = "local-idp")]
     LocalRegister,
@@ -81,7 +97,6 @@ impl Route {
     pub fn method(self) -> Method {
         match self {
             Self::LiveSocket | Self::ClientJs => Method::GET,
-            #[cfg(feature = "local-idp")]
             _ => Method::POST,
         }
     }
@@ -91,6 +106,12 @@ impl Route {
         match self {
             Self::LiveSocket => "/live",
             Self::ClientJs => "/live.js",
+            Self::AdminGrant => "/admin/grant",
+            Self::AdminRevoke => "/admin/revoke",
+            Self::AdminSignOut => "/admin/sign-out",
+            Self::AdminSignOutAll => "/admin/sign-out-all",
+            Self::AdminDisable => "/admin/disable",
+            Self::AdminEnable => "/admin/enable",
             #[cfg(feature = "local-idp")]
             Self::LocalRegister => "/local/register",
             #[cfg(feature = "local-idp")]
@@ -128,7 +149,6 @@ impl Route {
             Self::LiveSocket | Self::ClientJs => 0,
             #[cfg(feature = "local-idp")]
             Self::LocalVerifyToken => MAX_VERIFY_BYTES,
-            #[cfg(feature = "local-idp")]
             _ => MAX_FORM_BYTES,
         }
     }
@@ -142,13 +162,24 @@ impl Route {
 
 impl LiveAuth {
     /// Every route to mount, with its full path: the live socket and its
-    /// client always; with the `local-idp` feature and a provider
+    /// client always; with an admin console configured
+    /// ([`LiveAuthBuilder::with_admin`](crate::LiveAuthBuilder::with_admin)),
+    /// the six admin routes; with the `local-idp` feature and a provider
     /// configured, the five local routes and the password change and
     /// account deletion; with account flows configured too, their routes
     /// (verify email, forgot and reset password, change and confirm email).
     pub fn routes(&self) -> Vec<(String, Route)> {
-        #[cfg_attr(not(feature = "local-idp"), allow(unused_mut))]
         let mut routes = vec![Route::LiveSocket, Route::ClientJs];
+        if self.inner.admin.is_some() {
+            routes.extend([
+                Route::AdminGrant,
+                Route::AdminRevoke,
+                Route::AdminSignOut,
+                Route::AdminSignOutAll,
+                Route::AdminDisable,
+                Route::AdminEnable,
+            ]);
+        }
         #[cfg(feature = "local-idp")]
         if self.inner.local_idp.is_some() {
             routes.extend([
@@ -179,14 +210,16 @@ impl LiveAuth {
 
     /// Answers a request for `route`. The live socket is not answered here:
     /// an upgrade request that reaches this gets 426.
-    #[cfg_attr(
-        not(feature = "local-idp"),
-        allow(unused_variables, clippy::unused_async)
-    )]
     pub async fn handle(&self, route: Route, request: AuthRequest) -> Response {
         match route {
             Route::LiveSocket => text(StatusCode::UPGRADE_REQUIRED, "upgrade required"),
             Route::ClientJs => client_js(),
+            Route::AdminGrant
+            | Route::AdminRevoke
+            | Route::AdminSignOut
+            | Route::AdminSignOutAll
+            | Route::AdminDisable
+            | Route::AdminEnable => self.admin_action(route, request).await,
             #[cfg(feature = "local-idp")]
             Route::LocalRegister => self.register(request).await,
             #[cfg(feature = "local-idp")]
@@ -214,6 +247,48 @@ impl LiveAuth {
             #[cfg(feature = "local-idp")]
             Route::ConfirmEmail => self.confirm_email(request).await,
         }
+    }
+}
+
+impl LiveAuth {
+    /// The checks every form route makes first: same origin (else 403), a
+    /// body within the limit (else 413) that is a form (else 415).
+    #[allow(clippy::result_large_err)] // the refusal is the response itself
+    pub(super) fn read_form(&self, request: &AuthRequest) -> Result<Form, Response> {
+        if !same_origin(&request.headers) {
+            return Err(refused(StatusCode::FORBIDDEN, "forbidden"));
+        }
+        self.inner
+            .warnings
+            .check_origin(self.inner.cookie.secure, &request.headers);
+        let body = match &request.body {
+            RequestBody::Bytes(body) => body.as_ref(),
+            RequestBody::Empty => &[],
+            RequestBody::TooLarge => {
+                return Err(refused(StatusCode::PAYLOAD_TOO_LARGE, "payload too large"));
+            }
+        };
+        Form::parse(&request.headers, body)
+            .ok_or_else(|| refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported media type"))
+    }
+
+    /// Where a form failure goes: `error_next`, else the same-host
+    /// `Referer`, else the fallback path; with `?error=<code>`.
+    pub(super) fn fail(&self, headers: &HeaderMap, form: &Form, code: ErrorCode) -> Response {
+        let target = form
+            .get("error_next")
+            .and_then(safe_path)
+            .map(str::to_owned)
+            .or_else(|| same_host_referer(headers))
+            .unwrap_or_else(|| self.inner.fallback_path.clone());
+        see_other(&with_error(&target, code.as_str()))
+    }
+
+    /// Where a success goes: `next` when it is a path on this site.
+    pub(super) fn next_path<'a>(&'a self, form: &'a Form) -> &'a str {
+        form.get("next")
+            .and_then(safe_path)
+            .unwrap_or(&self.inner.fallback_path)
     }
 }
 

@@ -21,10 +21,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const STARTUP: Duration = Duration::from_secs(30);
 
 /// A directory removed on drop.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -42,37 +42,34 @@ impl Drop for TempDir {
 }
 
 /// The running demo; killed on drop, also when the test fails.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     addr: SocketAddr,
     log: PathBuf,
 }
 
 impl Server {
-    /// Starts the demo in `dir` on a free port, retrying on another port when
-    /// the chosen one was taken in between.
-    fn start(binary: &str, dir: &Path, smtp_url: &str) -> Self {
+    /// Starts the demo `name` in `dir` on a free port, with `env` (the
+    /// database, the mail server, Redis) besides the defaults, retrying on
+    /// another port when the chosen one was taken in between.
+    pub(crate) fn start(binary: &str, dir: &Path, name: &str, env: &[(&str, String)]) -> Self {
         let mut last = String::new();
         for attempt in 0..5 {
             let addr = free_port();
-            let log = dir.join(format!("server-{attempt}.log"));
+            let log = dir.join(format!("server-{name}-{attempt}.log"));
             let out = std::fs::File::create(&log).expect("create the server log");
             let err = out.try_clone().expect("clone the server log handle");
             let child = Command::new(binary)
                 // Its own directory, so that no developer's `.env` is read.
                 .current_dir(dir)
                 .env("BIND_ADDR", addr.to_string())
-                .env(
-                    "LOCAL_AUTH_DB",
-                    format!("sqlite://{}", dir.join("auth.db").display()),
-                )
+                .envs(env.iter().map(|(name, value)| (name, value)))
                 .env(
                     "LOCAL_IDP_SECRET",
                     "browser-test-signing-key-0123456789abcdef0123456789",
                 )
                 .env_remove("COOKIE_SECURE")
                 .env_remove("APP_BASE_URL")
-                .env("SMTP_URL", smtp_url)
                 .env("NO_COLOR", "1")
                 .stdin(Stdio::null())
                 .stdout(out)
@@ -104,11 +101,11 @@ impl Server {
         Err(format!("the demo did not answer within {STARTUP:?}"))
     }
 
-    fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -164,8 +161,36 @@ fn missing_tools(chromium: &Path) -> Vec<String> {
     missing
 }
 
+/// The Chromium to drive, with node and npm there to drive it; `None`
+/// (after a SKIPPED line) when the machine lacks them outside CI, where
+/// their absence fails the test.
+pub(crate) fn browser_tools() -> Option<PathBuf> {
+    let chromium = PathBuf::from(
+        std::env::var_os("CHROMIUM_PATH").unwrap_or_else(|| "/usr/bin/chromium".into()),
+    );
+    let missing = missing_tools(&chromium);
+    if missing.is_empty() {
+        return Some(chromium);
+    }
+    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+    assert!(
+        !in_ci,
+        "the browser test needs node, npm and {} (missing: {}); CI must install them",
+        chromium.display(),
+        missing.join(", ")
+    );
+    // Straight to the process's stderr, past the test harness's capture,
+    // so that a skip is seen even when the test "passes".
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n=== SKIPPED: browser test needs node, npm and /usr/bin/chromium (missing: {}) ===\n",
+        missing.join(", ")
+    );
+    None
+}
+
 /// Installs the script's npm dependencies unless they are there.
-fn install_node_modules(dir: &Path) {
+pub(crate) fn install_node_modules(dir: &Path) {
     if dir
         .join("node_modules/playwright-core/package.json")
         .is_file()
@@ -192,27 +217,9 @@ fn install_node_modules(dir: &Path) {
 /// against it; panics with the script's output and the server log when a
 /// step fails.
 pub(crate) fn two_tabs(binary: &str, script_dir: &Path) {
-    let chromium = PathBuf::from(
-        std::env::var_os("CHROMIUM_PATH").unwrap_or_else(|| "/usr/bin/chromium".into()),
-    );
-    let missing = missing_tools(&chromium);
-    if !missing.is_empty() {
-        let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
-        assert!(
-            !in_ci,
-            "the browser test needs node, npm and {} (missing: {}); CI must install them",
-            chromium.display(),
-            missing.join(", ")
-        );
-        // Straight to the process's stderr, past the test harness's capture,
-        // so that a skip is seen even when the test "passes".
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n=== SKIPPED: browser test needs node, npm and /usr/bin/chromium (missing: {}) ===\n",
-            missing.join(", ")
-        );
+    let Some(chromium) = browser_tools() else {
         return;
-    }
+    };
 
     install_node_modules(script_dir);
 
@@ -221,33 +228,47 @@ pub(crate) fn two_tabs(binary: &str, script_dir: &Path) {
     let smtp = runtime.block_on(auth_mail_smtp::testkit::SmtpServer::plain());
     // Declared before the server, so it is removed after the server stops.
     let dir = TempDir::new();
-    let server = Server::start(binary, &dir.0, &smtp.url());
+    let database = format!("sqlite://{}", dir.0.join("auth.db").display());
+    let env = [("LOCAL_AUTH_DB", database), ("SMTP_URL", smtp.url())];
+    let server = Server::start(binary, &dir.0, "demo", &env);
     let base = server.base_url();
 
-    let started = Instant::now();
-    let output = Command::new("node")
-        .arg("two-tabs.mjs")
+    let mut node = Command::new("node");
+    node.arg("two-tabs.mjs")
         .arg(&base)
         .current_dir(script_dir)
         .env("CHROMIUM_PATH", &chromium)
-        .env("MAIL_DIR", smtp.out_dir())
+        .env("MAIL_DIR", smtp.out_dir());
+    run_script(node, &[&server]);
+}
+
+/// Runs a browser script to its end; panics with its output and the
+/// servers' logs when it failed.
+pub(crate) fn run_script(mut node: Command, servers: &[&Server]) {
+    let started = Instant::now();
+    let output = node
         .stdin(Stdio::null())
         .output()
-        .expect("run node two-tabs.mjs");
+        .expect("run the browser script with node");
     let elapsed = started.elapsed();
-
     eprintln!(
-        "node two-tabs.mjs {base}: {} in {elapsed:.1?}\n--- stdout\n{}--- stderr\n{}",
+        "{node:?}: {} in {elapsed:.1?}\n--- stdout\n{}--- stderr\n{}",
         output.status,
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
     if !output.status.success() {
-        eprintln!("--- server log\n{}", server.log_text());
+        for server in servers {
+            eprintln!(
+                "--- server log ({})\n{}",
+                server.base_url(),
+                server.log_text()
+            );
+        }
     }
     assert!(
         output.status.success(),
-        "the browser script failed ({}); its output and the server log are above",
+        "the browser script failed ({}); its output and the server logs are above",
         output.status
     );
 }

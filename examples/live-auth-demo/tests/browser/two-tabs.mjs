@@ -10,17 +10,15 @@
 // Exits 0 when every step passed, 1 (with the failed step named) otherwise.
 // CHROMIUM_PATH overrides the browser (default /usr/bin/chromium).
 
-import { chromium } from "playwright-core";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-
-// axe-core, evaluated in the page through the DevTools protocol: the pages'
-// Content-Security-Policy allows no inline script, and this does not need one.
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+import {
+  LIVE_MS, NAVIGATE_MS, StepFailed, checkPage, clickButton, countNavigations, expectConnected,
+  expectPath, expectRegion, fail, launchBrowser, pageErrors, pathOf, regionText, step, stepsRun,
+  watchErrors, watchdog,
+} from "./steps.mjs";
 
 const base = (process.argv[2] || "").replace(/\/+$/, "");
 if (!/^https?:\/\/[^/]+$/.test(base)) {
@@ -28,12 +26,6 @@ if (!/^https?:\/\/[^/]+$/.test(base)) {
   process.exit(2);
 }
 
-// How long a tab may take to show a live change, and to follow a navigate
-// frame or a redirect. The bound is loose on purpose: the test runs beside
-// the rest of the suite on a busy machine. Each step prints the time it
-// measured; on an idle machine a live change takes about 100 ms.
-const LIVE_MS = 5000;
-const NAVIGATE_MS = 5000;
 const ADMIN_VISIBLE = "Admin content visible.";
 const ADMIN_HIDDEN = "Admin content hidden.";
 const PASSWORD = "correct horse battery staple";
@@ -41,109 +33,7 @@ const NEW_PASSWORD = "a fresh passphrase from the mail";
 const MAIL_DIR = process.env.MAIL_DIR || "";
 
 // The whole run may not hang: a stuck step fails it.
-const watchdog = setTimeout(() => {
-  console.error("FAIL: the browser test did not finish within 120 s");
-  process.exit(1);
-}, 120_000);
-watchdog.unref();
-
-class StepFailed extends Error {}
-
-/** Fails the current step with `message`. */
-function fail(message) {
-  throw new StepFailed(message);
-}
-
-let stepNumber = 0;
-/** Runs one named step, timing it; a failure names the step. */
-async function step(name, body) {
-  stepNumber += 1;
-  const started = performance.now();
-  try {
-    const detail = await body();
-    const ms = Math.round(performance.now() - started);
-    console.log(`ok ${stepNumber} - ${name} (${ms} ms)${detail ? `: ${detail}` : ""}`);
-  } catch (error) {
-    const why = error instanceof StepFailed ? error.message : (error && error.stack) || String(error);
-    console.error(`not ok ${stepNumber} - ${name}\n  ${why.replace(/\n/g, "\n  ")}`);
-    throw new StepFailed(`step ${stepNumber} (${name}) failed`);
-  }
-}
-
-/** The path of a tab's current URL. */
-function pathOf(page) {
-  return new URL(page.url()).pathname;
-}
-
-/** Waits until `page` is at `path`, or fails with what it shows instead. */
-async function expectPath(page, label, path, timeout = NAVIGATE_MS) {
-  try {
-    await page.waitForURL((url) => url.pathname === path, { timeout, waitUntil: "load" });
-  } catch {
-    fail(`${label}: expected to be on ${path} within ${timeout} ms, but it is on ${page.url()}`);
-  }
-}
-
-/** Waits until the live socket of `page` is open. */
-async function expectConnected(page, label, timeout = NAVIGATE_MS) {
-  try {
-    await page.waitForFunction(
-      () => document.documentElement.getAttribute("data-live") === "connected",
-      null,
-      { timeout, polling: 25 },
-    );
-  } catch {
-    const state = await page
-      .evaluate(() => document.documentElement.getAttribute("data-live"))
-      .catch(() => "(page gone)");
-    fail(`${label}: the live socket did not connect within ${timeout} ms (data-live=${state}, url ${page.url()})`);
-  }
-}
-
-/** The text of a live region, or null when the page has none. */
-async function regionText(page, id) {
-  return page.evaluate((id) => {
-    const el = document.querySelector(`[data-live-region="${id}"]`);
-    return el ? el.textContent.trim() : null;
-  }, id);
-}
-
-/** Waits until the region `id` of `page` contains `text`. */
-async function expectRegion(page, label, id, text, timeout) {
-  try {
-    await page.waitForFunction(
-      ([id, text]) => {
-        const el = document.querySelector(`[data-live-region="${id}"]`);
-        return !!el && el.textContent.includes(text);
-      },
-      [id, text],
-      { timeout, polling: "raf" },
-    );
-  } catch {
-    const seen = await regionText(page, id).catch(() => "(page gone)");
-    fail(`${label}: region "${id}" should read "${text}" within ${timeout} ms, but reads ${JSON.stringify(seen)} (url ${page.url()})`);
-  }
-}
-
-/** Counts the main-frame navigations of a tab from now on. */
-function countNavigations(page) {
-  const counter = { count: 0 };
-  page.on("framenavigated", (frame) => {
-    if (frame === page.mainFrame()) counter.count += 1;
-  });
-  return counter;
-}
-
-/** Collects uncaught script errors of a tab: any one fails the run. */
-const pageErrors = [];
-function watchErrors(page, label) {
-  page.on("pageerror", (error) => pageErrors.push(`${label}: ${error.message}`));
-}
-
-/** Clicks the live form button labelled `name` (exact match). */
-async function clickButton(page, name) {
-  await page.getByRole("button", { name, exact: true }).click({ timeout: NAVIGATE_MS });
-}
+watchdog(120);
 
 /** Signs in through the /login_local form and lands on /live. */
 async function logIn(page, label, email, password = PASSWORD) {
@@ -177,64 +67,7 @@ async function mailedLink(to, prefix) {
   fail(`no mail to ${to} with a link starting ${prefix} within 10 s`);
 }
 
-/**
- * Opens `path` in a new page of `context` and checks it is locked down and
- * accessible: the secure headers are sent, the page runs under its
- * Content-Security-Policy without a violation, and axe-core finds no WCAG
- * 2.1 AA violation.
- */
-async function checkPage(context, path) {
-  const page = await context.newPage();
-  const violations = [];
-  page.on("console", (message) => {
-    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
-      violations.push(message.text());
-    }
-  });
-  try {
-    const response = await page.goto(`${base}${path}`);
-    if (!response || response.status() !== 200) fail(`${path} answered ${response && response.status()}`);
-    const headers = response.headers();
-    const csp = headers["content-security-policy"] || "";
-    if (!/script-src 'self'/.test(csp) || !/frame-ancestors 'none'/.test(csp)) {
-      fail(`${path}: Content-Security-Policy is ${JSON.stringify(csp)}`);
-    }
-    if (headers["x-content-type-options"] !== "nosniff") fail(`${path}: no X-Content-Type-Options: nosniff`);
-    if (headers["x-frame-options"] !== "DENY") fail(`${path}: no X-Frame-Options: DENY`);
-    if (!headers["referrer-policy"]) fail(`${path}: no Referrer-Policy`);
-    await page.evaluate(AXE_SOURCE);
-    const found = await page.evaluate(
-      (tags) => window.axe.run(document, { runOnly: { type: "tag", values: tags } }),
-      WCAG_21_AA,
-    );
-    if (found.violations.length > 0) {
-      const list = found.violations.map((v) => `${v.id} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-      fail(`${path}: axe-core found WCAG 2.1 AA violations: ${list.join("; ")}`);
-    }
-    // Let the page's own script run (the live socket connects) before
-    // looking for a policy violation.
-    await page.waitForTimeout(200);
-    if (violations.length > 0) fail(`${path}: Content-Security-Policy violations: ${violations.join("; ")}`);
-    return `${found.passes.length} axe rules passed`;
-  } finally {
-    await page.close();
-  }
-}
-
-const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const browser = await chromium.launch({
-  executablePath: chromiumPath,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchBrowser();
 
 let exitCode = 0;
 try {
@@ -303,7 +136,7 @@ try {
 
   await step("the signed-in pages send the secure headers, keep their CSP and pass axe-core's WCAG 2.1 AA rules", async () => {
     const results = [];
-    for (const path of ["/live", "/profile"]) results.push(`${path}: ${await checkPage(first, path)}`);
+    for (const path of ["/live", "/profile"]) results.push(`${path}: ${await checkPage(first, base, path)}`);
     return results.join(", ");
   });
 
@@ -312,7 +145,7 @@ try {
     try {
       const results = [];
       for (const path of ["/login_local", "/register", "/login_local?error=invalid"]) {
-        results.push(`${path}: ${await checkPage(anonymous, path)}`);
+        results.push(`${path}: ${await checkPage(anonymous, base, path)}`);
       }
       return results.join(", ");
     } finally {
@@ -399,7 +232,7 @@ try {
   });
 
   await step("the account pages send the secure headers, keep their CSP and pass axe-core's WCAG 2.1 AA rules", async () => {
-    const results = [`/account: ${await checkPage(first, "/account")}`];
+    const results = [`/account: ${await checkPage(first, base, "/account")}`];
     const anonymous = await browser.newContext({ viewport });
     try {
       const token = "0".repeat(64);
@@ -411,7 +244,7 @@ try {
         `/confirm-email?token=${token}`,
         "/login_local?done=reset",
       ]) {
-        results.push(`${path}: ${await checkPage(anonymous, path)}`);
+        results.push(`${path}: ${await checkPage(anonymous, base, path)}`);
       }
     } finally {
       await anonymous.close();
@@ -423,7 +256,7 @@ try {
     if (pageErrors.length > 0) fail(pageErrors.join("\n"));
   });
 
-  console.log(`all ${stepNumber} steps passed`);
+  console.log(`all ${stepsRun()} steps passed`);
 } catch (error) {
   if (!(error instanceof StepFailed)) console.error(error && error.stack ? error.stack : error);
   console.error(`FAIL: ${error.message}`);
