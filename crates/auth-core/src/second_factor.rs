@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{InvalidInput, StoreError};
+#[cfg(feature = "memory")]
 use crate::session::unix_now;
 
 /// How many recovery codes a set holds when the web layer makes one.
@@ -121,6 +122,15 @@ pub struct TotpRecord {
 }
 
 impl TotpRecord {
+    /// A record as a store read it back.
+    pub fn new(secret: SealedSecret, confirmed_at: Option<u64>, last_step: Option<u64>) -> Self {
+        Self {
+            secret,
+            confirmed_at,
+            last_step,
+        }
+    }
+
     /// Whether the secret was confirmed and so guards the account.
     pub fn is_active(&self) -> bool {
         self.confirmed_at.is_some()
