@@ -136,8 +136,8 @@ pub use second_factor::{
     SealedSecret, SecondFactorStore, TotpRecord, validate_recovery_codes, validate_step,
 };
 pub use session::{
-    ActiveSession, SessionBackend, SessionConfig, SessionKey, SessionRecord, SessionToken,
-    Sessions, unix_now,
+    ActiveSession, FactorProof, PendingSignIn, SessionBackend, SessionConfig, SessionKey,
+    SessionRecord, SessionToken, Sessions, unix_now,
 };
 pub use store::{AuthStore, UserDirectory};
 pub use user::{
