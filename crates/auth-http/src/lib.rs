@@ -65,6 +65,8 @@ pub mod fuzzing;
 mod guard;
 mod headers;
 mod live;
+#[cfg(feature = "local-idp")]
+mod mfa;
 mod redirect;
 mod rejection;
 mod request;
@@ -79,6 +81,11 @@ pub use account::{
     DEFAULT_MAX_PENDING_MAIL, RegistrationMode,
 };
 pub use code::ErrorCode;
+#[cfg(feature = "local-idp")]
+pub use mfa::{
+    CodesPage, DEFAULT_FACTOR_LIMIT, DEFAULT_FACTOR_WINDOW, DEFAULT_STEP_UP_MAX_AGE, Enrolment,
+    SecondFactors,
+};
 pub use config::{
     ConfigError, CookieConfig, DEFAULT_MAX_SOCKETS_PER_SESSION, LiveAuth, LiveAuthBuilder,
 };
