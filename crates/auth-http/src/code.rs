@@ -12,6 +12,7 @@
 /// | `invalid_token` | a mailed link is unknown, used, expired, for another purpose, or stale (the password or address it was sent for changed); one code for all, so a probe learns nothing |
 /// | `signed_out` | the route needs a signed-in session and the request has none |
 /// | `unverified` | the account's email is not verified yet and registration that reveals nothing is on; a new link was sent |
+/// | `no_factor` | the step needs a second factor the account does not have (or no sign-in waits for one) |
 /// | `unknown` | the server failed; nothing was changed that the user must know |
 ///
 /// ```
@@ -39,6 +40,8 @@ pub enum ErrorCode {
     SignedOut,
     /// The account's email is not verified yet.
     Unverified,
+    /// The account has no second factor for this step.
+    NoFactor,
     /// A server failure.
     Unknown,
 }
@@ -55,6 +58,7 @@ impl ErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::SignedOut => "signed_out",
             Self::Unverified => "unverified",
+            Self::NoFactor => "no_factor",
             Self::Unknown => "unknown",
         }
     }

@@ -101,6 +101,8 @@ pub use rejection::Rejection;
 pub use request::{AuthRequest, RequestAuth, RequestBody};
 pub use response::{Body, Response};
 pub use routes::Route;
+#[cfg(feature = "local-idp")]
+pub use routes::{FactorStatus, StepUp};
 pub use writer::Auth;
 
 pub use auth_core;

@@ -69,7 +69,7 @@ async fn issue(
 
 /// Sends `message` to `to`; a failure is logged (the visitor was answered
 /// already).
-async fn send(flows: &AccountFlows, to: &str, message: Message<'_>) {
+pub(super) async fn send(flows: &AccountFlows, to: &str, message: Message<'_>) {
     if let Err(error) = flows.mailer.send(message.to(to, &flows.app_name)).await {
         tracing::error!(%error, "sending account mail failed");
     }
@@ -157,7 +157,7 @@ impl LiveAuth {
     /// The signed-in user of the request, or the answer for a request
     /// without one (`?error=signed_out`).
     #[allow(clippy::result_large_err)] // the refusal is the response itself
-    async fn signed_in_user(
+    pub(super) async fn signed_in_user(
         &self,
         request: &AuthRequest,
         form: &Form,
@@ -668,10 +668,16 @@ impl LiveAuth {
         let Some(password) = form.get("current_password") else {
             return self.fail(&request.headers, &form, ErrorCode::Missing);
         };
-        let (principal, _, user) = match self.signed_in_user(&request, &form).await {
+        let (principal, key, user) = match self.signed_in_user(&request, &form).await {
             Ok(found) => found,
             Err(refusal) => return refusal,
         };
+        if let Some(refusal) = self
+            .step_up_refusal(&request, &form, &key, &user.user_id)
+            .await
+        {
+            return refusal;
+        }
         if let Err(error) = idp.confirm_password(&user.user_id, password).await {
             return self.failed(&request.headers, &form, &error);
         }
