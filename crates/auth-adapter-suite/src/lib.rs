@@ -66,6 +66,15 @@ pub fn live_auth() -> LiveAuth {
 pub fn live_auth_with(
     configure: impl FnOnce(LiveAuthBuilder) -> LiveAuthBuilder,
 ) -> Result<LiveAuth, ConfigError> {
+    live_auth_on(Arc::new(MemoryStore::new()), configure)
+}
+
+/// [`live_auth_with`] over a store the caller keeps too (to hand the same
+/// users to second factors or account flows).
+pub fn live_auth_on(
+    store: Arc<MemoryStore>,
+    configure: impl FnOnce(LiveAuthBuilder) -> LiveAuthBuilder,
+) -> Result<LiveAuth, ConfigError> {
     let page = LivePage::new("live")
         .with_guard(Guard::login_required())
         .with_region(Region::new("claims", |p: &Principal| {
@@ -81,7 +90,6 @@ pub fn live_auth_with(
                 .with_policy("AdminOnly")
                 .otherwise(|_| "admin content hidden".to_owned()),
         );
-    let store = Arc::new(MemoryStore::new());
     let builder = LiveAuth::builder(
         store.clone(),
         Arc::new(MemorySessionBackend::new()),
@@ -177,7 +185,7 @@ impl Served {
 /// One `#[tokio::test]` per case in [`cases`], for the adapter type given,
 /// in one module per subject (`forms::…`, `pages::…`, `live::…`, `local::…`,
 /// `tokens::…`, `hostile::…`, `hostile_sessions::…`, `hostile_tokens::…`,
-/// `limits::…`, `account::…`).
+/// `limits::…`, `account::…`, `mfa::…`).
 #[macro_export]
 macro_rules! adapter_suite {
     ($adapter:ty) => {
@@ -191,6 +199,7 @@ macro_rules! adapter_suite {
         $crate::hostile_tokens_cases!($adapter);
         $crate::limits_cases!($adapter);
         $crate::account_cases!($adapter);
+        $crate::mfa_cases!($adapter);
     };
     (@module $adapter:ty, $module:ident; $($case:ident),+ $(,)?) => {
         mod $module {

@@ -81,11 +81,6 @@ pub use account::{
     DEFAULT_MAX_PENDING_MAIL, RegistrationMode,
 };
 pub use code::ErrorCode;
-#[cfg(feature = "local-idp")]
-pub use mfa::{
-    CodesPage, DEFAULT_FACTOR_LIMIT, DEFAULT_FACTOR_WINDOW, DEFAULT_STEP_UP_MAX_AGE, Enrolment,
-    SecondFactors,
-};
 pub use config::{
     ConfigError, CookieConfig, DEFAULT_MAX_SOCKETS_PER_SESSION, LiveAuth, LiveAuthBuilder,
 };
@@ -95,6 +90,11 @@ pub use headers::{DEFAULT_CONTENT_SECURITY_POLICY, SecureHeaders, no_store_if_pe
 pub use live::{
     CLIENT_JS, Incoming, LiveConnection, LivePage, MAX_MESSAGE_BURST, MAX_MESSAGE_BYTES,
     MESSAGE_REFILL, Outgoing, Region, Step, escape_html,
+};
+#[cfg(feature = "local-idp")]
+pub use mfa::{
+    CodesPage, DEFAULT_FACTOR_LIMIT, DEFAULT_FACTOR_WINDOW, DEFAULT_STEP_UP_MAX_AGE, Enrolment,
+    SecondFactors,
 };
 pub use redirect::safe_path;
 pub use rejection::Rejection;

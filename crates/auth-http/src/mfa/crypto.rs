@@ -116,7 +116,11 @@ mod tests {
             b"0123456789abcdefghij"
         );
         assert!(keys.open("local:2", &sealed).is_none());
-        assert!(FactorKeys::derive(&[8; 32]).open("local:1", &sealed).is_none());
+        assert!(
+            FactorKeys::derive(&[8; 32])
+                .open("local:1", &sealed)
+                .is_none()
+        );
         let again = keys.seal("local:1", b"0123456789abcdefghij").unwrap();
         assert_ne!(sealed, again, "a fresh nonce per seal");
         let garbage = SealedSecret::new("v1.AAAA").unwrap();
@@ -130,6 +134,11 @@ mod tests {
         assert_eq!(a, keys.code_hash("local:1", "abcde23456").unwrap());
         assert_ne!(a, keys.code_hash("local:2", "abcde23456").unwrap());
         assert_ne!(a, keys.code_hash("local:1", "abcde23457").unwrap());
-        assert_ne!(a, FactorKeys::derive(&[8; 32]).code_hash("local:1", "abcde23456").unwrap());
+        assert_ne!(
+            a,
+            FactorKeys::derive(&[8; 32])
+                .code_hash("local:1", "abcde23456")
+                .unwrap()
+        );
     }
 }

@@ -109,7 +109,11 @@ impl SecondFactors {
     /// to 64 characters).
     #[must_use]
     pub fn with_issuer(mut self, issuer: &str) -> Self {
-        let issuer: String = issuer.chars().filter(|c| !c.is_control()).take(64).collect();
+        let issuer: String = issuer
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(64)
+            .collect();
         if !issuer.trim().is_empty() {
             self.issuer = issuer;
         }

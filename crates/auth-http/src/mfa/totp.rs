@@ -133,9 +133,15 @@ mod tests {
     #[test]
     fn codes_match_the_rfc_vectors_and_their_step() {
         assert_eq!(matching_step(RFC_SEED, "287082", 59), Some(1));
-        assert_eq!(matching_step(RFC_SEED, "081804", 1_111_111_109), Some(37_037_036));
+        assert_eq!(
+            matching_step(RFC_SEED, "081804", 1_111_111_109),
+            Some(37_037_036)
+        );
         // One step either way is accepted; two are not.
-        assert_eq!(matching_step(RFC_SEED, "081804", 1_111_111_109 + 30), Some(37_037_036));
+        assert_eq!(
+            matching_step(RFC_SEED, "081804", 1_111_111_109 + 30),
+            Some(37_037_036)
+        );
         assert_eq!(matching_step(RFC_SEED, "081804", 1_111_111_109 + 60), None);
         assert_eq!(matching_step(RFC_SEED, "28708", 59), None);
         assert_eq!(matching_step(RFC_SEED, "28708a", 59), None);

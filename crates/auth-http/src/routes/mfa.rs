@@ -570,7 +570,11 @@ impl LiveAuth {
             tracing::error!(%error, "setting the mfa claim failed");
         }
         // The confirming code was this session's second factor.
-        if let Err(error) = self.sessions().record_second_factor(&key, Factor::Totp).await {
+        if let Err(error) = self
+            .sessions()
+            .record_second_factor(&key, Factor::Totp)
+            .await
+        {
             tracing::warn!(%error, "recording the confirming code failed");
         }
         tracing::info!(%user_id, "authenticator app enrolled");
@@ -590,10 +594,7 @@ impl LiveAuth {
             Ok(found) => found,
             Err(refusal) => return refusal,
         };
-        if let Err(refusal) = self
-            .reentered(&request, &form, &idp, &factors, &user)
-            .await
-        {
+        if let Err(refusal) = self.reentered(&request, &form, &idp, &factors, &user).await {
             return refusal;
         }
         let user_id = user.user_id.as_str();
@@ -642,10 +643,7 @@ impl LiveAuth {
                 return self.fail(&request.headers, &form, ErrorCode::Unknown);
             }
         }
-        if let Err(refusal) = self
-            .reentered(&request, &form, &idp, &factors, &user)
-            .await
-        {
+        if let Err(refusal) = self.reentered(&request, &form, &idp, &factors, &user).await {
             return refusal;
         }
         self.notify(&user, "New recovery codes were made for your account");
