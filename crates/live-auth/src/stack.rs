@@ -94,6 +94,7 @@ pub struct Stack {
     tokens: Arc<dyn OneTimeTokenStore>,
     audit: Arc<dyn AuditLog>,
     users: Arc<dyn UserDirectory>,
+    factors: Arc<dyn auth_core::SecondFactorStore>,
     session_config: SessionConfig,
     redis: bool,
     #[cfg(feature = "local-idp")]
@@ -152,6 +153,13 @@ impl Stack {
     /// Every user, page by page, for administrators.
     pub fn user_directory(&self) -> &Arc<dyn UserDirectory> {
         &self.users
+    }
+
+    /// Where second factors (TOTP secrets, recovery codes) live: the
+    /// database's tables, or memory with `memory:`. Hand it to
+    /// `auth_http::SecondFactors::new`.
+    pub fn second_factor_store(&self) -> &Arc<dyn auth_core::SecondFactorStore> {
+        &self.factors
     }
 
     /// The three-layer writer over this stack's store, sessions and
@@ -273,6 +281,7 @@ impl StackBuilder {
             tokens,
             audit: opened.audit,
             users: opened.users,
+            factors: opened.factors,
             session_config: SessionConfig::new().with_secret(session_secret),
             redis: self.redis_url.is_some(),
             #[cfg(feature = "local-idp")]
@@ -423,6 +432,7 @@ struct Opened {
     tokens: Arc<dyn OneTimeTokenStore>,
     audit: Arc<dyn AuditLog>,
     users: Arc<dyn UserDirectory>,
+    factors: Arc<dyn auth_core::SecondFactorStore>,
 }
 
 /// The store, its own session backend, token store, audit log and
@@ -449,6 +459,7 @@ async fn open_sql(url: &str) -> Result<Opened, StackError> {
         sessions,
         tokens: store.clone(),
         audit: store.clone(),
+        factors: store.clone(),
         users: store,
     })
 }
@@ -470,6 +481,7 @@ fn open_memory() -> Result<Opened, StackError> {
         sessions: Arc::new(MemorySessionBackend::new()),
         tokens: store.clone(),
         audit: store.clone(),
+        factors: store.clone(),
         users: store,
     })
 }

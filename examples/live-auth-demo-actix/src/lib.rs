@@ -10,7 +10,7 @@ use live_auth::actix::{
     secure_headers,
 };
 use live_auth_demo_shared::account_pages::{self, PageQuery};
-use live_auth_demo_shared::{actions, pages};
+use live_auth_demo_shared::{actions, pages, security_pages};
 use serde::Deserialize;
 
 pub use live_auth_demo_shared::{Settings, SettingsError, StartError, build, redact_url, settings};
@@ -90,6 +90,38 @@ pub fn app(
             web::get().to(
                 |RequireUser(user): RequireUser, q: web::Query<PageQuery>| async move {
                     into_actix(actions::html(account_pages::account(&user, &q)))
+                },
+            ),
+        )
+        .route(
+            "/profile/security",
+            web::get().to(
+                |_: RequireUser, auth: Auth, q: web::Query<PageQuery>| async move {
+                    into_actix(actions::security(&auth, &q).await)
+                },
+            ),
+        )
+        .route(
+            "/login/second-factor",
+            web::get().to(
+                |CurrentUser(user): CurrentUser, q: web::Query<ErrorQuery>| async move {
+                    into_actix(actions::html(security_pages::second_factor(
+                        &user,
+                        q.next.as_deref(),
+                        q.error.as_deref(),
+                    )))
+                },
+            ),
+        )
+        .route(
+            "/step-up",
+            web::get().to(
+                |RequireUser(user): RequireUser, q: web::Query<ErrorQuery>| async move {
+                    into_actix(actions::html(security_pages::step_up(
+                        &user,
+                        q.next.as_deref(),
+                        q.error.as_deref(),
+                    )))
                 },
             ),
         )

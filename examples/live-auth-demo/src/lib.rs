@@ -13,7 +13,7 @@ use live_auth::axum::{
     SecureHeadersLayer,
 };
 use live_auth_demo_shared::account_pages::{self, PageQuery};
-use live_auth_demo_shared::{actions, pages};
+use live_auth_demo_shared::{actions, pages, security_pages};
 use serde::Deserialize;
 
 pub use live_auth_demo_shared::{Settings, SettingsError, StartError, build, redact_url, settings};
@@ -89,6 +89,38 @@ pub fn router(auth: &LiveAuth) -> Router {
             get(
                 |RequireUser(user): RequireUser, Query(q): Query<PageQuery>| async move {
                     axum_response(actions::html(account_pages::account(&user, &q)))
+                },
+            ),
+        )
+        .route(
+            "/profile/security",
+            get(
+                |_: RequireUser, auth: Auth, Query(q): Query<PageQuery>| async move {
+                    axum_response(actions::security(&auth, &q).await)
+                },
+            ),
+        )
+        .route(
+            "/login/second-factor",
+            get(
+                |CurrentUser(user): CurrentUser, Query(q): Query<ErrorQuery>| async move {
+                    axum_response(actions::html(security_pages::second_factor(
+                        &user,
+                        q.next.as_deref(),
+                        q.error.as_deref(),
+                    )))
+                },
+            ),
+        )
+        .route(
+            "/step-up",
+            get(
+                |RequireUser(user): RequireUser, Query(q): Query<ErrorQuery>| async move {
+                    axum_response(actions::html(security_pages::step_up(
+                        &user,
+                        q.next.as_deref(),
+                        q.error.as_deref(),
+                    )))
                 },
             ),
         )
