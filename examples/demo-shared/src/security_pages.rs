@@ -5,6 +5,8 @@
 //! auth layer marks every page that read the session `no-store`, and the
 //! recovery codes come from the route with `no-store` of its own.
 
+use std::fmt::Write as _;
+
 use live_auth::auth_core::Principal;
 use live_auth::auth_http::{Enrolment, FactorStatus, escape_html, safe_path};
 
@@ -41,12 +43,12 @@ pub fn security(
 ) -> String {
     let app = if status.totp_active {
         format!(
-            r#"<p>An authenticator app guards this account. {left} recovery codes are left.</p>
+            "<p>An authenticator app guards this account. {left} recovery codes are left.</p>
 <h3>New recovery codes</h3>
 <p>The old codes stop working; the new ones are shown once.</p>
 {regenerate}
 <h3>Remove the authenticator app</h3>
-{disable}"#,
+{disable}",
             left = status.recovery_codes_left,
             regenerate = post_form(
                 "/auth/mfa/recovery-codes",
@@ -129,15 +131,17 @@ fn code_page(
 /// `value` for a query string: everything but letters, digits, `/`, `-`,
 /// `_`, `.` and `~` percent-encoded.
 fn query_value(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
+    value.bytes().fold(String::new(), |mut out, b| {
+        match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
+                out.push(char::from(b));
             }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+        out
+    })
 }
 
 /// The message a code page shows for `?error=<code>`.
@@ -181,10 +185,10 @@ pub fn step_up(principal: &Principal, next: Option<&str>, error: Option<&str>) -
 
 /// The page showing fresh recovery codes, once.
 pub fn recovery_codes(codes: &[String], next: &str) -> String {
-    let items: String = codes
-        .iter()
-        .map(|code| format!("<li><code>{}</code></li>", escape_html(code)))
-        .collect();
+    let items = codes.iter().fold(String::new(), |mut items, code| {
+        let _ = write!(items, "<li><code>{}</code></li>", escape_html(code));
+        items
+    });
     let body = format!(
         r#"<h1>Your recovery codes</h1>
 <section class="card">

@@ -33,6 +33,44 @@ fn account_page(
     )
 }
 
+/// The second factors' pages: the security page, the second step of
+/// logging in and the step-up page.
+fn security_routes(config: &mut web::ServiceConfig) {
+    config
+        .route(
+            "/profile/security",
+            web::get().to(
+                |_: RequireUser, auth: Auth, q: web::Query<PageQuery>| async move {
+                    into_actix(actions::security(&auth, &q).await)
+                },
+            ),
+        )
+        .route(
+            "/login/second-factor",
+            web::get().to(
+                |CurrentUser(user): CurrentUser, q: web::Query<ErrorQuery>| async move {
+                    into_actix(actions::html(security_pages::second_factor(
+                        &user,
+                        q.next.as_deref(),
+                        q.error.as_deref(),
+                    )))
+                },
+            ),
+        )
+        .route(
+            "/step-up",
+            web::get().to(
+                |RequireUser(user): RequireUser, q: web::Query<ErrorQuery>| async move {
+                    into_actix(actions::html(security_pages::step_up(
+                        &user,
+                        q.next.as_deref(),
+                        q.error.as_deref(),
+                    )))
+                },
+            ),
+        );
+}
+
 /// The demo's app: its pages and buttons around the adapter's routes,
 /// behind the auth middleware (which marks every page that read the
 /// session `no-store`) and the secure browser headers (a strict CSP).
@@ -94,38 +132,6 @@ pub fn app(
             ),
         )
         .route(
-            "/profile/security",
-            web::get().to(
-                |_: RequireUser, auth: Auth, q: web::Query<PageQuery>| async move {
-                    into_actix(actions::security(&auth, &q).await)
-                },
-            ),
-        )
-        .route(
-            "/login/second-factor",
-            web::get().to(
-                |CurrentUser(user): CurrentUser, q: web::Query<ErrorQuery>| async move {
-                    into_actix(actions::html(security_pages::second_factor(
-                        &user,
-                        q.next.as_deref(),
-                        q.error.as_deref(),
-                    )))
-                },
-            ),
-        )
-        .route(
-            "/step-up",
-            web::get().to(
-                |RequireUser(user): RequireUser, q: web::Query<ErrorQuery>| async move {
-                    into_actix(actions::html(security_pages::step_up(
-                        &user,
-                        q.next.as_deref(),
-                        q.error.as_deref(),
-                    )))
-                },
-            ),
-        )
-        .route(
             "/live",
             web::get().to(|RequireUser(user): RequireUser, auth: Auth| async move {
                 into_actix(actions::live(&auth, &user))
@@ -165,6 +171,7 @@ pub fn app(
             "/style.css",
             web::get().to(|| async { into_actix(actions::style()) }),
         )
+        .configure(security_routes)
         .configure(auth.routes_config())
         .wrap(auth.middleware())
         .wrap(secure_headers(&SecureHeaders::new()))

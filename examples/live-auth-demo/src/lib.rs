@@ -42,6 +42,44 @@ fn account_page(
     )
 }
 
+/// The second factors' pages: the security page, the second step of
+/// logging in and the step-up page.
+fn security_routes() -> Router {
+    Router::new()
+        .route(
+            "/profile/security",
+            get(
+                |_: RequireUser, auth: Auth, Query(q): Query<PageQuery>| async move {
+                    axum_response(actions::security(&auth, &q).await)
+                },
+            ),
+        )
+        .route(
+            "/login/second-factor",
+            get(
+                |CurrentUser(user): CurrentUser, Query(q): Query<ErrorQuery>| async move {
+                    axum_response(actions::html(security_pages::second_factor(
+                        &user,
+                        q.next.as_deref(),
+                        q.error.as_deref(),
+                    )))
+                },
+            ),
+        )
+        .route(
+            "/step-up",
+            get(
+                |RequireUser(user): RequireUser, Query(q): Query<ErrorQuery>| async move {
+                    axum_response(actions::html(security_pages::step_up(
+                        &user,
+                        q.next.as_deref(),
+                        q.error.as_deref(),
+                    )))
+                },
+            ),
+        )
+}
+
 /// The demo's routes around the adapter's, behind the auth layer (which
 /// marks every page that read the session `no-store`) and the secure
 /// browser headers (a strict CSP: no inline script anywhere).
@@ -93,38 +131,6 @@ pub fn router(auth: &LiveAuth) -> Router {
             ),
         )
         .route(
-            "/profile/security",
-            get(
-                |_: RequireUser, auth: Auth, Query(q): Query<PageQuery>| async move {
-                    axum_response(actions::security(&auth, &q).await)
-                },
-            ),
-        )
-        .route(
-            "/login/second-factor",
-            get(
-                |CurrentUser(user): CurrentUser, Query(q): Query<ErrorQuery>| async move {
-                    axum_response(actions::html(security_pages::second_factor(
-                        &user,
-                        q.next.as_deref(),
-                        q.error.as_deref(),
-                    )))
-                },
-            ),
-        )
-        .route(
-            "/step-up",
-            get(
-                |RequireUser(user): RequireUser, Query(q): Query<ErrorQuery>| async move {
-                    axum_response(actions::html(security_pages::step_up(
-                        &user,
-                        q.next.as_deref(),
-                        q.error.as_deref(),
-                    )))
-                },
-            ),
-        )
-        .route(
             "/live",
             get(|RequireUser(user): RequireUser, auth: Auth| async move {
                 axum_response(actions::live(&auth, &user))
@@ -164,6 +170,7 @@ pub fn router(auth: &LiveAuth) -> Router {
             "/style.css",
             get(|| async { axum_response(actions::style()) }),
         )
+        .merge(security_routes())
         .merge(auth.router())
         .layer(auth.layer())
         .layer(SecureHeadersLayer::new(SecureHeaders::new()))

@@ -145,8 +145,8 @@ pub async fn enrolled_accounts_sign_in_in_two_steps_under_a_new_session_id<A: Ad
         .auth
         .totp_enrolment(&principal)
         .await
-        .unwrap()
-        .unwrap();
+        .expect("the backend works")
+        .expect("it is there");
     let app = Totp::from_url(&view.uri).expect("a valid URI");
     let code = app.generate(unix_now()).to_string();
     let confirmed = post(
@@ -184,8 +184,8 @@ pub async fn enrolled_accounts_sign_in_in_two_steps_under_a_new_session_id<A: Ad
         .sessions()
         .load(&key_of(served, &signed_in))
         .await
-        .unwrap()
-        .unwrap()
+        .expect("the backend works")
+        .expect("it is there")
         .record
         .second_factor
         .expect("the session records its second factor");
@@ -358,7 +358,7 @@ pub async fn step_up_expires_and_guards_account_deletion<A: Adapter>() {
         store
             .find_by_provider("local", ADA_EMAIL)
             .await
-            .unwrap()
+            .expect("the store works")
             .is_some()
     );
 
@@ -382,7 +382,7 @@ pub async fn step_up_expires_and_guards_account_deletion<A: Adapter>() {
         store
             .find_by_provider("local", ADA_EMAIL)
             .await
-            .unwrap()
+            .expect("the store works")
             .is_none()
     );
 }
@@ -430,7 +430,11 @@ pub async fn regenerating_and_disabling_need_the_password<A: Adapter>() {
     let principal = served.principal(&key_of(served, &ada.cookie)).await;
     assert_eq!(principal.claim("mfa"), None);
     let user_id = principal.user_id().expect("signed in").to_owned();
-    let status = served.auth.factor_status(&user_id).await.unwrap();
+    let status = served
+        .auth
+        .factor_status(&user_id)
+        .await
+        .expect("the store works");
     assert!(!status.totp_active && !status.totp_pending);
     assert_eq!(status.recovery_codes_left, 0);
     let login = form(served.addr, "/auth/local/login", ADA, &[]).await;

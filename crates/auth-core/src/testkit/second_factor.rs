@@ -156,8 +156,8 @@ pub(crate) async fn steps_used_once(store: &dyn FactorStoreWithUsers, ids: &Ids)
         (100, false, "a step before the last"),
         (105, true, "a later step"),
     ] {
-        let used = c.ok(store.use_totp_step(&user, step).await, "use_totp_step");
-        c.equal(&used, &expected, what);
+        let accepted = c.ok(store.use_totp_step(&user, step).await, "use_totp_step");
+        c.equal(&accepted, &expected, what);
     }
     let last = c
         .ok(store.totp(&user).await, "totp")
@@ -170,8 +170,8 @@ pub(crate) async fn concurrent_steps(store: &dyn FactorStoreWithUsers, ids: &Ids
     let user = user(store, c, ids, "race").await;
     c.ok(store.begin_totp(&user, &sealed("s")).await, "begin_totp");
     c.ok(store.confirm_totp(&user, 1).await, "confirm_totp");
-    let uses = (0..20).map(|_| store.use_totp_step(&user, 2));
-    let results = futures_util::future::join_all(uses).await;
+    let attempts = (0..20).map(|_| store.use_totp_step(&user, 2));
+    let results = futures_util::future::join_all(attempts).await;
     let won = results
         .into_iter()
         .map(|r| c.ok(r, "use_totp_step"))
@@ -248,8 +248,8 @@ pub(crate) async fn concurrent_codes(store: &dyn FactorStoreWithUsers, ids: &Ids
     let user = user(store, c, ids, "code-race").await;
     let set = codes(ids, 0, 10);
     c.ok(store.replace_recovery_codes(&user, &set).await, "replace");
-    let uses = (0..20).map(|_| store.use_recovery_code(&user, &set[0]));
-    let won = futures_util::future::join_all(uses)
+    let attempts = (0..20).map(|_| store.use_recovery_code(&user, &set[0]));
+    let won = futures_util::future::join_all(attempts)
         .await
         .into_iter()
         .map(|r| c.ok(r, "use_recovery_code"))

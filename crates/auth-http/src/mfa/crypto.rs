@@ -10,6 +10,8 @@
 //! guess still costs a store round trip per code through the throttled
 //! route.
 
+use std::fmt::Write as _;
+
 use auth_core::{RecoveryCodeHash, SealedSecret};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -97,7 +99,10 @@ impl FactorKeys {
         mac.update(user_id.as_bytes());
         mac.update(code.as_bytes());
         let digest = mac.finalize().into_bytes();
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = digest.iter().fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        });
         RecoveryCodeHash::parse(&hex)
     }
 }

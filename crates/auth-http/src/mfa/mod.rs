@@ -4,6 +4,7 @@
 mod crypto;
 mod totp;
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -167,10 +168,10 @@ impl SecondFactors {
 
 /// The default page for fresh recovery codes.
 fn plain_codes_page(codes: &[String], next: &str) -> String {
-    let items: String = codes
-        .iter()
-        .map(|code| format!("<li><code>{}</code></li>", crate::escape_html(code)))
-        .collect();
+    let items = codes.iter().fold(String::new(), |mut items, code| {
+        let _ = write!(items, "<li><code>{}</code></li>", crate::escape_html(code));
+        items
+    });
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Recovery codes</title></head>\
          <body><main><h1>Your recovery codes</h1><p>Each code signs you in once when your \
