@@ -7,9 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_core::memory::MemoryStore;
+use auth_core::memory::{MemoryStore, MemoryTokenStore};
 use auth_core::{SessionKey, SessionToken, unix_now};
-use auth_http::SecondFactors;
+use auth_http::{AccountFlows, SecondFactors};
+use auth_mail_smtp::SmtpMailer;
+use auth_mail_smtp::testkit::{Received, SmtpServer};
 use totp_rs::Totp;
 
 use super::{ADA, register_ada, signed_in_socket, whoami};
@@ -442,6 +444,52 @@ pub async fn regenerating_and_disabling_need_the_password<A: Adapter>() {
     assert_eq!(login.location(), "/live");
 }
 
+/// With the account flows configured, enrolling and using a recovery code
+/// each mail the account a notice, through the flows' outbox.
+pub async fn factor_changes_mail_a_notice<A: Adapter>() {
+    let smtp = SmtpServer::plain().await;
+    let mailer = SmtpMailer::from_url(&smtp.url(), "Accounts <accounts@example.com>")
+        .expect("a valid URL")
+        .with_timeout(Duration::from_secs(3))
+        .build()
+        .expect("valid mailer settings");
+    let flows = AccountFlows::new(
+        Arc::new(mailer),
+        Arc::new(MemoryTokenStore::new()),
+        "https://app.example",
+    )
+    .expect("a valid base URL")
+    .with_app_name("Suite");
+    let store = Arc::new(MemoryStore::new());
+    let factors = SecondFactors::new(store.clone(), FACTOR_SECRET).expect("a long secret");
+    let auth = live_auth_on(store, |builder| {
+        builder
+            .with_account_flows(flows)
+            .with_second_factors(factors)
+    })
+    .expect("valid test settings");
+    let served = &Served::serve::<A>(auth);
+    let ada = enrol(served).await;
+    // The verification link of the registration, and the notice.
+    let mails = smtp.wait_for_to(ADA_EMAIL, 2).await;
+    let notice = |mails: &[Received], what: &str| {
+        mails.iter().any(|mail| {
+            mail.raw
+                .contains("Subject: Your sign-in security changed (Suite)")
+                && mail.text.as_deref().is_some_and(|text| text.contains(what))
+        })
+    };
+    assert!(
+        notice(&mails, "An authenticator app was added"),
+        "{mails:?}"
+    );
+    let waiting = password_step(served).await;
+    let done = second_step(served, &waiting, &ada.codes[0]).await;
+    assert_eq!(done.status, 303, "{done:?}");
+    let mails = smtp.wait_for_to(ADA_EMAIL, 3).await;
+    assert!(notice(&mails, "A recovery code was used"), "{mails:?}");
+}
+
 /// The cases of this module, for [`adapter_suite!`](crate::adapter_suite).
 #[macro_export]
 macro_rules! mfa_cases {
@@ -454,6 +502,7 @@ macro_rules! mfa_cases {
             second_factor_attempts_are_throttled,
             step_up_expires_and_guards_account_deletion,
             regenerating_and_disabling_need_the_password,
+            factor_changes_mail_a_notice,
         );
     };
 }
