@@ -71,6 +71,15 @@ pub fn live_auth() -> LiveAuth {
 pub fn live_auth_with(
     configure: impl FnOnce(LiveAuthBuilder) -> LiveAuthBuilder,
 ) -> Result<LiveAuth, ConfigError> {
+    live_auth_on(Arc::new(MemoryStore::new()), configure)
+}
+
+/// [`live_auth_with`] over a store the caller keeps too (to hand the same
+/// users to second factors or account flows).
+pub fn live_auth_on(
+    store: Arc<MemoryStore>,
+    configure: impl FnOnce(LiveAuthBuilder) -> LiveAuthBuilder,
+) -> Result<LiveAuth, ConfigError> {
     let page = LivePage::new("live")
         .with_guard(Guard::login_required())
         .with_region(Region::new("claims", |p: &Principal| {
@@ -89,7 +98,6 @@ pub fn live_auth_with(
         .with_target_region(TargetRegion::new("target-sessions", |detail| {
             format!("{} sessions", detail.sessions.len())
         }));
-    let store = Arc::new(MemoryStore::new());
     let builder = LiveAuth::builder(
         store.clone(),
         Arc::new(MemorySessionBackend::new()),
@@ -199,7 +207,7 @@ impl Served {
 /// One `#[tokio::test]` per case in [`cases`], for the adapter type given,
 /// in one module per subject (`forms::…`, `pages::…`, `live::…`, `local::…`,
 /// `tokens::…`, `hostile::…`, `hostile_sessions::…`, `hostile_tokens::…`,
-/// `limits::…`, `account::…`, `admin::…`).
+/// `limits::…`, `account::…`, `admin::…`, `mfa::…`).
 #[macro_export]
 macro_rules! adapter_suite {
     ($adapter:ty) => {
@@ -214,6 +222,7 @@ macro_rules! adapter_suite {
         $crate::limits_cases!($adapter);
         $crate::account_cases!($adapter);
         $crate::admin_cases!($adapter);
+        $crate::mfa_cases!($adapter);
     };
     (@module $adapter:ty, $module:ident; $($case:ident),+ $(,)?) => {
         mod $module {

@@ -10,6 +10,7 @@
 //! | [`AuthChannel`], [`AuthEvent`] | live events fanned out to a user's open tabs |
 //! | [`IdentityProvider`] | a proof (a password) in, a principal out |
 //! | [`OneTimeTokenStore`], [`OneTimeToken`] | single-use, expiring links for the account flows (verify an email, reset a password) |
+//! | [`SecondFactorStore`], [`Factor`] | TOTP secrets (sealed), the last TOTP step used, and hashed recovery codes |
 //! | [`Policy`], [`Policies`] | named predicates over a principal |
 //! | [`AuthActions`] | grant, revoke, sign out: store, then session, then channel; for the principal itself, or for an [`Actor`] on any user (disable and enable too) |
 //! | [`AuditLog`], [`AuditEntry`] | who changed which user, how, when and from where |
@@ -100,6 +101,7 @@ mod mail;
 mod one_time;
 mod policy;
 mod principal;
+mod second_factor;
 mod session;
 mod store;
 pub mod throttle;
@@ -129,9 +131,13 @@ pub use policy::{Policies, Policy};
 pub use principal::{
     Claim, MAX_CLAIM_TYPE_LEN, MAX_CLAIM_VALUE_LEN, Principal, validate_claim_type,
 };
+pub use second_factor::{
+    Factor, MAX_RECOVERY_CODES, MAX_SEALED_SECRET_LEN, RECOVERY_CODE_COUNT, RecoveryCodeHash,
+    SealedSecret, SecondFactorStore, TotpRecord, validate_recovery_codes, validate_step,
+};
 pub use session::{
-    ActiveSession, SessionBackend, SessionConfig, SessionKey, SessionRecord, SessionToken,
-    Sessions, unix_now,
+    ActiveSession, FactorProof, PendingSignIn, SessionBackend, SessionConfig, SessionKey,
+    SessionRecord, SessionToken, Sessions, unix_now,
 };
 pub use store::{AuthStore, UserDirectory};
 pub use user::{

@@ -21,6 +21,10 @@ mod memory_admin {
     auth_core::admin_conformance_tests!(Some(auth_core::memory::MemoryStore::new()));
 }
 
+mod memory_factors {
+    auth_core::second_factor_conformance_tests!(Some(auth_core::memory::MemoryStore::new()));
+}
+
 mod memory_sessions {
     auth_core::session_conformance_tests!(Some(auth_core::memory::MemorySessionBackend::new()));
 }
@@ -106,4 +110,14 @@ async fn memory_store_tokens_conform_in_parallel_runs() {
 async fn memory_store_admin_conforms_in_parallel_runs() {
     let store = MemoryStore::new();
     futures_util::future::join(admin_conformance(&store), admin_conformance(&store)).await;
+}
+
+#[tokio::test]
+async fn memory_factors_conform_when_run_twice_at_once() {
+    let store = MemoryStore::new();
+    futures_util::future::join(
+        auth_core::testkit::second_factor_conformance(&store),
+        auth_core::testkit::second_factor_conformance(&store),
+    )
+    .await;
 }

@@ -13,6 +13,7 @@
 /// | `signed_out` | the route needs a signed-in session and the request has none |
 /// | `unverified` | the account's email is not verified yet and registration that reveals nothing is on; a new link was sent |
 /// | `unknown_user` | an admin action names a user that does not exist; nothing was changed |
+/// | `no_factor` | the step needs a second factor the account does not have (or no sign-in waits for one) |
 /// | `unknown` | the server failed; nothing was changed that the user must know |
 ///
 /// ```
@@ -42,6 +43,8 @@ pub enum ErrorCode {
     Unverified,
     /// An admin action's target user does not exist.
     UnknownUser,
+    /// The account has no second factor for this step.
+    NoFactor,
     /// A server failure.
     Unknown,
 }
@@ -59,6 +62,7 @@ impl ErrorCode {
             Self::SignedOut => "signed_out",
             Self::Unverified => "unverified",
             Self::UnknownUser => "unknown_user",
+            Self::NoFactor => "no_factor",
             Self::Unknown => "unknown",
         }
     }

@@ -72,6 +72,12 @@ pub enum ConfigError {
         "live page `{0}` shows a target user but no admin console is configured (`with_admin`)"
     )]
     TargetPageWithoutAdmin(String),
+    /// The secret of the second factors is shorter than 32 bytes.
+    #[error("the second-factor secret must be at least 32 bytes")]
+    FactorSecret,
+    /// Second factors were configured without a local identity provider.
+    #[error("second factors need the local identity provider (`with_local_idp`)")]
+    FactorsWithoutIdp,
     /// The registration claims allow a reserved claim type (such as
     /// `account_disabled`), which only the writer's own methods set.
     #[error("the registration form may not set the reserved claim `{0}`")]
@@ -134,6 +140,8 @@ pub(crate) struct Inner {
     pub(crate) verify_token_throttle: Arc<dyn auth_core::throttle::Throttle>,
     #[cfg(feature = "local-idp")]
     pub(crate) account: Option<Arc<crate::account::Lifecycle>>,
+    #[cfg(feature = "local-idp")]
+    pub(crate) second_factors: Option<Arc<crate::mfa::SecondFactors>>,
 }
 
 /// The configured web layer: cheap to clone, shared by an adapter's
@@ -184,6 +192,8 @@ impl LiveAuth {
             verify_token_throttle: None,
             #[cfg(feature = "local-idp")]
             account: None,
+            #[cfg(feature = "local-idp")]
+            second_factors: None,
         }
     }
 
@@ -278,6 +288,8 @@ pub struct LiveAuthBuilder {
     verify_token_throttle: Option<Arc<dyn auth_core::throttle::Throttle>>,
     #[cfg(feature = "local-idp")]
     account: Option<crate::account::AccountFlows>,
+    #[cfg(feature = "local-idp")]
+    second_factors: Option<crate::mfa::SecondFactors>,
 }
 
 impl LiveAuthBuilder {
@@ -316,6 +328,16 @@ impl LiveAuthBuilder {
     #[cfg(feature = "local-idp")]
     pub fn with_account_flows(mut self, flows: crate::account::AccountFlows) -> Self {
         self.account = Some(flows);
+        self
+    }
+
+    /// Serves second factors (TOTP and recovery codes): enrolment, the
+    /// second step of sign-in for accounts that have one, and step-up (see
+    /// [`SecondFactors`](crate::SecondFactors)). Needs
+    /// [`with_local_idp`](Self::with_local_idp).
+    #[cfg(feature = "local-idp")]
+    pub fn with_second_factors(mut self, factors: crate::mfa::SecondFactors) -> Self {
+        self.second_factors = Some(factors);
         self
     }
 
@@ -465,6 +487,10 @@ impl LiveAuthBuilder {
         if self.account.is_some() && self.local_idp.is_none() {
             return Err(ConfigError::AccountFlowsWithoutIdp);
         }
+        #[cfg(feature = "local-idp")]
+        if self.second_factors.is_some() && self.local_idp.is_none() {
+            return Err(ConfigError::FactorsWithoutIdp);
+        }
         if self.session.secret.is_none() {
             tracing::warn!(
                 "no session secret is set: session rows are keyed by a plain SHA-256 of the \
@@ -505,6 +531,8 @@ impl LiveAuthBuilder {
                 account: self
                     .account
                     .map(|flows| Arc::new(crate::account::Lifecycle::new(flows))),
+                #[cfg(feature = "local-idp")]
+                second_factors: self.second_factors.map(Arc::new),
                 #[cfg(feature = "local-idp")]
                 verify_token_throttle: self.verify_token_throttle.unwrap_or_else(|| {
                     Arc::new(auth_core::throttle::MemoryThrottle::new(

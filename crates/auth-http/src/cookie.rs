@@ -22,6 +22,26 @@ impl LiveAuth {
         previous: Option<&SessionKey>,
         principal: Principal,
     ) -> Result<HeaderValue, SessionError> {
+        self.sign_in_as(previous, principal, None).await
+    }
+
+    /// [`LiveAuth::sign_in`] once `factor` completed the sign-in: the new
+    /// session records it (see [`auth_core::SessionRecord::second_factor`]).
+    pub async fn sign_in_with_factor(
+        &self,
+        previous: Option<&SessionKey>,
+        principal: Principal,
+        factor: auth_core::Factor,
+    ) -> Result<HeaderValue, SessionError> {
+        self.sign_in_as(previous, principal, Some(factor)).await
+    }
+
+    async fn sign_in_as(
+        &self,
+        previous: Option<&SessionKey>,
+        principal: Principal,
+        factor: Option<auth_core::Factor>,
+    ) -> Result<HeaderValue, SessionError> {
         let replaced = match previous {
             Some(key) => self
                 .sessions()
@@ -31,7 +51,14 @@ impl LiveAuth {
                 .map(|user_id| (user_id, key.clone())),
             None => None,
         };
-        let (token, _) = self.sessions().sign_in(previous, principal).await?;
+        let (token, _) = match factor {
+            Some(factor) => {
+                self.sessions()
+                    .sign_in_with_factor(previous, principal, factor)
+                    .await?
+            }
+            None => self.sessions().sign_in(previous, principal).await?,
+        };
         if let Some((user_id, key)) = replaced
             && let Err(error) = self
                 .channel()
@@ -42,6 +69,11 @@ impl LiveAuth {
             // tabs' periodic check ends them anyway.
             tracing::warn!(%error, "could not tell the replaced session's tabs");
         }
+        self.cookie_for(&token)
+    }
+
+    /// The `Set-Cookie` value that carries `token`.
+    pub(crate) fn cookie_for(&self, token: &SessionToken) -> Result<HeaderValue, SessionError> {
         let cookie = self.session_cookie(token.as_str().to_owned()).build();
         HeaderValue::from_str(&cookie.to_string())
             .map_err(|error| SessionError::backend("formatting the session cookie", error))

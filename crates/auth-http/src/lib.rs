@@ -66,6 +66,8 @@ pub mod fuzzing;
 mod guard;
 mod headers;
 mod live;
+#[cfg(feature = "local-idp")]
+mod mfa;
 mod redirect;
 mod rejection;
 mod request;
@@ -94,11 +96,18 @@ pub use live::{
     CLIENT_JS, Incoming, LiveConnection, LivePage, MAX_MESSAGE_BURST, MAX_MESSAGE_BYTES,
     MESSAGE_REFILL, Outgoing, Region, Step, TargetRegion, escape_html,
 };
+#[cfg(feature = "local-idp")]
+pub use mfa::{
+    CodesPage, DEFAULT_FACTOR_LIMIT, DEFAULT_FACTOR_WINDOW, DEFAULT_STEP_UP_MAX_AGE, Enrolment,
+    SecondFactors,
+};
 pub use redirect::safe_path;
 pub use rejection::Rejection;
 pub use request::{AuthRequest, RequestAuth, RequestBody};
 pub use response::{Body, Response};
 pub use routes::Route;
+#[cfg(feature = "local-idp")]
+pub use routes::{FactorStatus, StepUp};
 pub use writer::Auth;
 
 pub use auth_core;

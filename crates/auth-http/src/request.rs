@@ -84,6 +84,12 @@ impl RequestAuth {
         }
     }
 
+    /// The path and query of this request when it was a `GET` or `HEAD` of
+    /// a path on this site: where a detour (sign-in, step-up) comes back to.
+    pub fn return_path(&self) -> Option<&str> {
+        self.return_to.as_deref()
+    }
+
     /// The web layer this request is served by.
     pub fn live_auth(&self) -> &LiveAuth {
         &self.auth

@@ -130,9 +130,8 @@ impl Db {
             .copied()
     }
 
-    /// Creates (or checks) the user tables, the token table and the audit
-    /// log once per
-    /// process (a failed attempt is tried again on the next call).
+    /// Creates (or checks) the user tables, the token table, the audit
+    /// log and the second-factor tables once per process (a failed attempt is tried again on the next call).
     pub(crate) async fn ensure_store_schema(&self) -> Result<(), Error> {
         if self.schema == Schema::Skip {
             return Ok(());
@@ -146,6 +145,7 @@ impl Db {
                 let mut statements = schema::store_tables(flavor, &self.tables);
                 statements.extend(schema::token_tables(flavor, &self.tables));
                 statements.extend(schema::audit_tables(flavor, &self.tables));
+                statements.extend(schema::factor_tables(flavor, &self.tables));
                 schema::create(&self.conn, &statements).await
             })
             .await

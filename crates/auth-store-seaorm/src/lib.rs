@@ -4,12 +4,12 @@
 //!
 //! | piece | what it is |
 //! |---|---|
-//! | [`SeaOrmAuthStore`] | the [`AuthStore`](auth_core::AuthStore): the three tables of the Python original; the [`OneTimeTokenStore`](auth_core::OneTimeTokenStore) of their users, in a fourth; the [`AuditLog`](auth_core::AuditLog) in a fifth, and a [`UserDirectory`](auth_core::UserDirectory) |
+//! | [`SeaOrmAuthStore`] | the [`AuthStore`](auth_core::AuthStore): the three tables of the Python original; the [`OneTimeTokenStore`](auth_core::OneTimeTokenStore) of their users, in a fourth; the [`AuditLog`](auth_core::AuditLog) in a fifth, a [`UserDirectory`](auth_core::UserDirectory), and the [`SecondFactorStore`](auth_core::SecondFactorStore) in a sixth and seventh |
 //! | [`SeaOrmSessionBackend`] | a [`SessionBackend`](auth_core::SessionBackend): sessions that survive restarts |
 //! | [`TableNames`], [`Schema`] | other table names; create, only check, or trust the tables |
 //! | [`SeaOrmAuthStoreBuilder`], [`SeaOrmSessionBackendBuilder`] | a store or backend with those settings |
 //! | [`migration::Migrator`] | the same schema as SeaORM migrations (feature `migration`) |
-//! | [`entity`] | SeaORM entities of the seven tables |
+//! | [`entity`] | SeaORM entities of the tables |
 //! | [`connect_options`] | the pool settings `connect` uses, to tune for `connect_with` |
 //! | [`Error`] | what connecting and schema creation can fail with |
 //!
@@ -92,7 +92,7 @@ pub use db::{DATABASE_URL_ENV, DEFAULT_DATABASE_URL, connect_options};
 pub use error::Error;
 pub use schema::{
     AUDIT_LOG_TABLE, CREDENTIALS_TABLE, ONE_TIME_TOKENS_TABLE, PROVIDER_LINKS_TABLE,
-    SESSIONS_TABLE, USER_STAMPS_TABLE, USERS_TABLE,
+    RECOVERY_CODES_TABLE, SESSIONS_TABLE, TOTP_SECRETS_TABLE, USER_STAMPS_TABLE, USERS_TABLE,
 };
 pub use session::{DEFAULT_PURGE_EVERY, SeaOrmSessionBackend};
 pub use store::{MAX_EMAIL_LEN, SeaOrmAuthStore};

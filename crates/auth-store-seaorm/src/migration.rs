@@ -10,7 +10,7 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let db = Database::connect("sqlite::memory:").await?;
 //! Migrator::up(&db, None).await?;
-//! assert_eq!(Migrator::get_applied_migrations(&db).await?.len(), 4);
+//! assert_eq!(Migrator::get_applied_migrations(&db).await?.len(), 5);
 //! # Ok(()) }
 //! ```
 //!
@@ -50,7 +50,7 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let db = Database::connect("sqlite::memory:").await?;
 //! AppMigrator::up(&db, None).await?;
-//! assert_eq!(AppMigrator::get_applied_migrations(&db).await?.len(), 5);
+//! assert_eq!(AppMigrator::get_applied_migrations(&db).await?.len(), 6);
 //! # Ok(()) }
 //! ```
 //!
@@ -61,9 +61,10 @@
 //! created migrates without error, and the store never alters a migrated
 //! one. A database migrated before the one-time token table existed gets it
 //! from the third migration on the next `Migrator::up`, and one migrated
-//! before the audit log existed gets it from the fourth; until then a
-//! store on [`Schema::Verify`](crate::Schema::Verify) names the table as
-//! missing.
+//! before the audit log existed gets it from the fourth, and one migrated
+//! before the second-factor tables existed gets them from the fifth; until
+//! then a store on [`Schema::Verify`](crate::Schema::Verify) names the
+//! table as missing.
 
 use sea_orm_migration::async_trait::async_trait;
 use sea_orm_migration::sea_orm::DbErr;
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateSessionTables),
             Box::new(CreateOneTimeTokens),
             Box::new(CreateAuditLog),
+            Box::new(CreateSecondFactors),
         ]
     }
 }
@@ -128,6 +130,7 @@ impl Migrator {
             Box::new(SessionTables(tables.clone())),
             Box::new(TokenTables(tables.clone())),
             Box::new(AuditTables(tables.clone())),
+            Box::new(FactorTables(tables.clone())),
         ]
     }
 }
@@ -136,6 +139,7 @@ const USER_TABLES: &str = "m20261123_000001_auth_store_user_tables";
 const SESSION_TABLES: &str = "m20261123_000002_auth_store_session_tables";
 const TOKEN_TABLES: &str = "m20261123_000003_auth_store_one_time_tokens";
 const AUDIT_TABLES: &str = "m20261201_000004_auth_store_audit_log";
+const FACTOR_TABLES: &str = "m20261207_000005_auth_store_second_factors";
 
 /// `pywire_auth_users`, `pywire_auth_credentials` and
 /// `pywire_auth_provider_links`, with their indexes.
@@ -315,6 +319,52 @@ impl MigrationTrait for AuditTables {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run(manager, &schema::drop_tables(&[self.0.audit_log()])).await
+    }
+}
+
+/// `pywire_auth_totp_secrets` and `pywire_auth_recovery_codes`, with
+/// their foreign keys to `pywire_auth_users` (so they come after
+/// [`CreateUserTables`]).
+#[derive(Debug)]
+pub struct CreateSecondFactors;
+
+impl MigrationName for CreateSecondFactors {
+    fn name(&self) -> &'static str {
+        FACTOR_TABLES
+    }
+}
+
+#[async_trait]
+impl MigrationTrait for CreateSecondFactors {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        FactorTables(TableNames::default()).up(manager).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        FactorTables(TableNames::default()).down(manager).await
+    }
+}
+
+/// [`CreateSecondFactors`] for any names.
+#[derive(Debug)]
+struct FactorTables(TableNames);
+
+impl MigrationName for FactorTables {
+    fn name(&self) -> &'static str {
+        FACTOR_TABLES
+    }
+}
+
+#[async_trait]
+impl MigrationTrait for FactorTables {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let flavor = schema::flavor(manager.get_connection()).await?;
+        run(manager, &schema::factor_tables(flavor, &self.0)).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let names = [self.0.recovery_codes(), self.0.totp_secrets()];
+        run(manager, &schema::drop_tables(&names)).await
     }
 }
 

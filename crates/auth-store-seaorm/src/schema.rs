@@ -29,6 +29,12 @@ pub const ONE_TIME_TOKENS_TABLE: &str = "pywire_auth_one_time_tokens";
 /// The default name of the audit log table: one row per change made to a
 /// user for an actor, kept when the user is deleted.
 pub const AUDIT_LOG_TABLE: &str = "pywire_auth_audit_log";
+/// The default name of the TOTP table: at most one sealed secret per user,
+/// with the last time step used, deleted with its user.
+pub const TOTP_SECRETS_TABLE: &str = "pywire_auth_totp_secrets";
+/// The default name of the recovery code table: the keyed hashes of a
+/// user's unused recovery codes, deleted with their user.
+pub const RECOVERY_CODES_TABLE: &str = "pywire_auth_recovery_codes";
 
 /// The server behind a connection: the DDL differs between MySQL and
 /// MariaDB (collation names).
@@ -233,6 +239,50 @@ pub(crate) fn token_tables(flavor: Flavor, names: &TableNames) -> Vec<String> {
     )
 }
 
+/// The DDL of the two second-factor tables. They refer to the users table,
+/// so they run after [`store_tables`], with a foreign key that deletes a
+/// user's factors with the user.
+pub(crate) fn factor_tables(flavor: Flavor, names: &TableNames) -> Vec<String> {
+    let t = types(flavor);
+    let varchar = |size: u32| {
+        if flavor == Flavor::Sqlite {
+            "TEXT".to_owned()
+        } else {
+            format!("VARCHAR({size})")
+        }
+    };
+    let owner = format!(
+        "FOREIGN KEY (user_id) REFERENCES {} (user_id) ON DELETE CASCADE",
+        names.users()
+    );
+    let mut out = table(
+        &t,
+        names.totp_secrets(),
+        &[
+            format!("user_id {} NOT NULL PRIMARY KEY", t.key),
+            format!("secret {} NOT NULL", varchar(255)),
+            "confirmed_at BIGINT".to_owned(),
+            "last_step BIGINT".to_owned(),
+            "created_at BIGINT NOT NULL".to_owned(),
+            owner.clone(),
+        ],
+        &[],
+    );
+    out.extend(table(
+        &t,
+        names.recovery_codes(),
+        &[
+            format!("user_id {} NOT NULL", t.key),
+            format!("code_hash {} NOT NULL", varchar(64)),
+            "created_at BIGINT NOT NULL".to_owned(),
+            "PRIMARY KEY (user_id, code_hash)".to_owned(),
+            owner,
+        ],
+        &[],
+    ));
+    out
+}
+
 /// The DDL of the audit log. No foreign key: entries outlive their user.
 /// `id` grows with every entry, so it orders them newest first.
 pub(crate) fn audit_tables(flavor: Flavor, names: &TableNames) -> Vec<String> {
@@ -306,7 +356,7 @@ pub(crate) fn drop_tables(names: &[&str]) -> Vec<String> {
 
 /// The user tables, the token table and the audit log with the columns the
 /// store reads and writes.
-pub(crate) fn store_columns(names: &TableNames) -> [(&str, &'static str); 5] {
+pub(crate) fn store_columns(names: &TableNames) -> [(&str, &'static str); 7] {
     [
         (names.users(), "user_id, email, name, claims, extras"),
         (names.credentials(), "user_id, pw_hash"),
@@ -319,6 +369,11 @@ pub(crate) fn store_columns(names: &TableNames) -> [(&str, &'static str); 5] {
             names.audit_log(),
             "id, at, actor, source, action, target_user_id, detail",
         ),
+        (
+            names.totp_secrets(),
+            "user_id, secret, confirmed_at, last_step, created_at",
+        ),
+        (names.recovery_codes(), "user_id, code_hash, created_at"),
     ]
 }
 
@@ -444,6 +499,7 @@ mod tests {
                 .iter()
                 .chain(&token_tables(flavor, &names))
                 .chain(&audit_tables(flavor, &names))
+                .chain(&factor_tables(flavor, &names))
                 .chain(&session_tables(flavor, &names))
             {
                 assert!(sql.contains("IF NOT EXISTS"), "{sql}");
@@ -459,6 +515,7 @@ mod tests {
                 .into_iter()
                 .chain(token_tables(flavor, &names))
                 .chain(audit_tables(flavor, &names))
+                .chain(factor_tables(flavor, &names))
                 .chain(session_tables(flavor, &names))
                 .collect::<Vec<_>>()
                 .join("\n");
@@ -472,6 +529,8 @@ mod tests {
                 "EXISTS app_user_stamps (",
                 "EXISTS app_one_time_tokens (",
                 "EXISTS app_audit_log (",
+                "EXISTS app_totp_secrets (",
+                "EXISTS app_recovery_codes (",
                 "ix_app_audit_log_target_user_id",
                 "REFERENCES app_users (user_id) ON DELETE CASCADE",
                 "ix_app_one_time_tokens_user_id_purpose",

@@ -1,36 +1,38 @@
-//! [`TableNames`]: what the seven tables are called, checked once so that the
+//! [`TableNames`]: what the nine tables are called, checked once so that the
 //! names can be written into SQL as they are, and [`Schema`]: whether the
 //! store creates them, only checks them, or trusts that they exist.
 
 use crate::error::Error;
 use crate::schema::{
     AUDIT_LOG_TABLE, CREDENTIALS_TABLE, ONE_TIME_TOKENS_TABLE, PROVIDER_LINKS_TABLE,
-    SESSIONS_TABLE, USER_STAMPS_TABLE, USERS_TABLE,
+    RECOVERY_CODES_TABLE, SESSIONS_TABLE, TOTP_SECRETS_TABLE, USER_STAMPS_TABLE, USERS_TABLE,
 };
 
 /// Longest table name accepted, in bytes: PostgreSQL's identifier limit
 /// (it silently cuts longer names; MySQL and MariaDB allow 64).
 pub const MAX_TABLE_NAME_LEN: usize = 63;
 
-/// The names of the seven tables, valid by construction.
+/// The names of the nine tables, valid by construction.
 ///
 /// The default is the Python original's names for the user tables
 /// (`pywire_auth_users`, `pywire_auth_credentials`,
 /// `pywire_auth_provider_links`), `pywire_auth_one_time_tokens` for the
-/// one-time tokens, `pywire_auth_audit_log` for the audit log, and
+/// one-time tokens, `pywire_auth_audit_log` for the audit log,
+/// `pywire_auth_totp_secrets` and `pywire_auth_recovery_codes` for the
+/// second factors, and
 /// `auth_sessions`, `auth_user_stamps` for the session tables, so a
 /// database the original wrote opens as it is.
-/// [`prefixed`](Self::prefixed) puts another prefix before the seven short
+/// [`prefixed`](Self::prefixed) puts another prefix before the nine short
 /// names; [`builder`](Self::builder) sets names one by one.
 ///
 /// Table names are written into SQL statements as they are (SQL has no
 /// placeholders for identifiers), so every name is checked here, and a
-/// `TableNames` exists only once all seven passed:
+/// `TableNames` exists only once all nine passed:
 ///
 /// - 1 to [`MAX_TABLE_NAME_LEN`] bytes of ASCII letters, digits and `_`,
 ///   not starting with a digit (no quotes, spaces, semicolons or anything
 ///   else SQL could read as more than a name);
-/// - all seven distinct, ignoring ASCII case (PostgreSQL folds unquoted
+/// - all nine distinct, ignoring ASCII case (PostgreSQL folds unquoted
 ///   names to lower case, so `Users` and `users` are one table there).
 ///
 /// Index names follow the table names (`ix_<users>_email`,
@@ -63,6 +65,8 @@ pub struct TableNames {
     user_stamps: String,
     one_time_tokens: String,
     audit_log: String,
+    totp_secrets: String,
+    recovery_codes: String,
 }
 
 impl Default for TableNames {
@@ -75,13 +79,16 @@ impl Default for TableNames {
             user_stamps: USER_STAMPS_TABLE.to_owned(),
             one_time_tokens: ONE_TIME_TOKENS_TABLE.to_owned(),
             audit_log: AUDIT_LOG_TABLE.to_owned(),
+            totp_secrets: TOTP_SECRETS_TABLE.to_owned(),
+            recovery_codes: RECOVERY_CODES_TABLE.to_owned(),
         }
     }
 }
 
 impl TableNames {
-    /// All seven names given; [`Error::InvalidTableName`] or
+    /// All nine names given; [`Error::InvalidTableName`] or
     /// [`Error::DuplicateTableName`] if one is refused.
+    #[allow(clippy::too_many_arguments)] // one per table, in the order of the builder
     pub fn new(
         users: &str,
         credentials: &str,
@@ -90,6 +97,8 @@ impl TableNames {
         user_stamps: &str,
         one_time_tokens: &str,
         audit_log: &str,
+        totp_secrets: &str,
+        recovery_codes: &str,
     ) -> Result<Self, Error> {
         Self::builder()
             .with_users(users)
@@ -99,12 +108,15 @@ impl TableNames {
             .with_user_stamps(user_stamps)
             .with_one_time_tokens(one_time_tokens)
             .with_audit_log(audit_log)
+            .with_totp_secrets(totp_secrets)
+            .with_recovery_codes(recovery_codes)
             .build()
     }
 
     /// `prefix` followed by `users`, `credentials`, `provider_links`,
-    /// `sessions`, `user_stamps`, `one_time_tokens` and `audit_log`:
-    /// `prefixed("myapp_")` names `myapp_users` ... `myapp_audit_log`.
+    /// `sessions`, `user_stamps`, `one_time_tokens`, `audit_log`,
+    /// `totp_secrets` and `recovery_codes`: `prefixed("myapp_")` names
+    /// `myapp_users` ... `myapp_recovery_codes`.
     pub fn prefixed(prefix: &str) -> Result<Self, Error> {
         Self::builder().with_prefix(prefix).build()
     }
@@ -151,6 +163,16 @@ impl TableNames {
         &self.audit_log
     }
 
+    /// The TOTP secret table of the store.
+    pub fn totp_secrets(&self) -> &str {
+        &self.totp_secrets
+    }
+
+    /// The recovery code table of the store.
+    pub fn recovery_codes(&self) -> &str {
+        &self.recovery_codes
+    }
+
     /// The name of the index of `table` on `column`, within the identifier
     /// limit of every database.
     pub(crate) fn index(table: &str, column: &str) -> String {
@@ -163,7 +185,7 @@ impl TableNames {
         format!("{}_{hash:08x}", &full[..MAX_TABLE_NAME_LEN - 9])
     }
 
-    fn roles(&self) -> [(&'static str, &str); 7] {
+    fn roles(&self) -> [(&'static str, &str); 9] {
         [
             ("users", &self.users),
             ("credentials", &self.credentials),
@@ -172,6 +194,8 @@ impl TableNames {
             ("user stamps", &self.user_stamps),
             ("one-time tokens", &self.one_time_tokens),
             ("audit log", &self.audit_log),
+            ("totp secrets", &self.totp_secrets),
+            ("recovery codes", &self.recovery_codes),
         ]
     }
 
@@ -264,9 +288,9 @@ pub struct TableNamesBuilder {
 }
 
 impl TableNamesBuilder {
-    /// Names all seven tables `prefix` + `users`, `credentials`,
+    /// Names all nine tables `prefix` + `users`, `credentials`,
     /// `provider_links`, `sessions`, `user_stamps`, `one_time_tokens`,
-    /// `audit_log`;
+    /// `audit_log`, `totp_secrets`, `recovery_codes`;
     /// setters called after this one override single names.
     pub fn with_prefix(mut self, prefix: &str) -> Self {
         self.names = TableNames {
@@ -277,6 +301,8 @@ impl TableNamesBuilder {
             user_stamps: format!("{prefix}user_stamps"),
             one_time_tokens: format!("{prefix}one_time_tokens"),
             audit_log: format!("{prefix}audit_log"),
+            totp_secrets: format!("{prefix}totp_secrets"),
+            recovery_codes: format!("{prefix}recovery_codes"),
         };
         self
     }
@@ -320,6 +346,18 @@ impl TableNamesBuilder {
     /// The audit log table.
     pub fn with_audit_log(mut self, name: &str) -> Self {
         name.clone_into(&mut self.names.audit_log);
+        self
+    }
+
+    /// The TOTP secret table.
+    pub fn with_totp_secrets(mut self, name: &str) -> Self {
+        name.clone_into(&mut self.names.totp_secrets);
+        self
+    }
+
+    /// The recovery code table.
+    pub fn with_recovery_codes(mut self, name: &str) -> Self {
+        name.clone_into(&mut self.names.recovery_codes);
         self
     }
 
@@ -385,6 +423,8 @@ mod tests {
         assert_eq!(names.user_stamps(), "auth_user_stamps");
         assert_eq!(names.one_time_tokens(), "pywire_auth_one_time_tokens");
         assert_eq!(names.audit_log(), "pywire_auth_audit_log");
+        assert_eq!(names.totp_secrets(), "pywire_auth_totp_secrets");
+        assert_eq!(names.recovery_codes(), "pywire_auth_recovery_codes");
         assert_eq!(TableNames::builder().build().unwrap(), names);
         assert_eq!(
             TableNames::index(names.users(), "email"),
@@ -441,7 +481,7 @@ mod tests {
 
     #[test]
     fn names_must_be_distinct_ignoring_case() {
-        let error = TableNames::new("a", "b", "c", "d", "A", "e", "f").unwrap_err();
+        let error = TableNames::new("a", "b", "c", "d", "A", "e", "f", "g", "h").unwrap_err();
         assert!(matches!(
             error,
             Error::DuplicateTableName {

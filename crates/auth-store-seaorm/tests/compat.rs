@@ -133,13 +133,20 @@ async fn python_users_claims_and_links_read_back() {
     store.session_backend().init_schema().await.unwrap();
     let (tokens, original): (Vec<String>, Vec<String>) =
         table_sql(&store).await.into_iter().partition(|sql| {
-            sql.contains("pywire_auth_one_time_tokens") || sql.contains("pywire_auth_audit_log")
+            [
+                "pywire_auth_one_time_tokens",
+                "pywire_auth_audit_log",
+                "pywire_auth_totp_secrets",
+                "pywire_auth_recovery_codes",
+            ]
+            .iter()
+            .any(|table| sql.contains(table))
         });
     assert_eq!(original, before, "the original's DDL is untouched");
     assert_eq!(
         tokens.len(),
-        4,
-        "the token table, the audit log and their indexes, beside them"
+        6,
+        "the token table, the audit log, their indexes and the two second-factor tables, beside them"
     );
 
     store.close().await.unwrap();

@@ -242,7 +242,7 @@ async fn schema_created_by_racing_processes_postgres() {
         ))
         .await
         .unwrap();
-    assert_eq!(tables.len(), 7, "the seven tables, in the fresh schema");
+    assert_eq!(tables.len(), 9, "the nine tables, in the fresh schema");
     admin
         .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
         .await
@@ -271,7 +271,7 @@ async fn schema_created_by_racing_processes_mysql() {
         ))
         .await
         .unwrap();
-    assert_eq!(tables.len(), 7, "the seven tables, in the fresh database");
+    assert_eq!(tables.len(), 9, "the nine tables, in the fresh database");
     admin
         .execute_unprepared(&format!("DROP DATABASE {database}"))
         .await

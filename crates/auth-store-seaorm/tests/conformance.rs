@@ -5,7 +5,8 @@
 mod common;
 
 use auth_core::testkit::{
-    admin_conformance, one_time_token_conformance, session_conformance, store_conformance,
+    admin_conformance, one_time_token_conformance, second_factor_conformance, session_conformance,
+    store_conformance,
 };
 use auth_store_seaorm::{SeaOrmAuthStore, SeaOrmSessionBackend};
 use common::Db;
@@ -47,6 +48,10 @@ mod sqlite_file {
         use super::{Db, store};
         auth_core::admin_conformance_tests!(store(Db::SqliteFile).await);
     }
+    mod factors {
+        use super::{Db, store};
+        auth_core::second_factor_conformance_tests!(store(Db::SqliteFile).await);
+    }
 }
 
 mod sqlite_memory {
@@ -63,6 +68,10 @@ mod sqlite_memory {
     mod admin {
         use super::{Db, store};
         auth_core::admin_conformance_tests!(store(Db::SqliteMemory).await);
+    }
+    mod factors {
+        use super::{Db, store};
+        auth_core::second_factor_conformance_tests!(store(Db::SqliteMemory).await);
     }
 }
 
@@ -81,6 +90,10 @@ mod postgres {
         use super::{Db, store};
         auth_core::admin_conformance_tests!(store(Db::Postgres).await);
     }
+    mod factors {
+        use super::{Db, store};
+        auth_core::second_factor_conformance_tests!(store(Db::Postgres).await);
+    }
 }
 
 mod mysql {
@@ -98,6 +111,10 @@ mod mysql {
         use super::{Db, store};
         auth_core::admin_conformance_tests!(store(Db::Mysql).await);
     }
+    mod factors {
+        use super::{Db, store};
+        auth_core::second_factor_conformance_tests!(store(Db::Mysql).await);
+    }
 }
 
 /// The store, its tokens and a session backend sharing one connection all
@@ -108,11 +125,12 @@ async fn shared_connection_runs_every_suite() {
         .await
         .expect("connect");
     let sessions = store.session_backend();
-    futures_util::future::join4(
+    futures_util::future::join5(
         store_conformance(&store),
         session_conformance(&sessions),
         one_time_token_conformance(&store),
         admin_conformance(&store),
+        second_factor_conformance(&store),
     )
     .await;
 }

@@ -252,7 +252,7 @@ async fn migrations_build_the_schema(conn: &DatabaseConnection) {
     Migrator::up(conn, None).await.unwrap();
     assert_eq!(
         Migrator::get_applied_migrations(conn).await.unwrap().len(),
-        4
+        5
     );
     let store = SeaOrmAuthStore::new(conn.clone());
     // The store's own creation finds everything in place.
@@ -260,6 +260,7 @@ async fn migrations_build_the_schema(conn: &DatabaseConnection) {
     auth_core::testkit::store_conformance(&store).await;
     auth_core::testkit::session_conformance(&store.session_backend()).await;
     auth_core::testkit::one_time_token_conformance(&store).await;
+    auth_core::testkit::second_factor_conformance(&store).await;
     auth_core::testkit::admin_conformance(&store).await;
     Migrator::down(conn, None).await.unwrap();
     assert!(

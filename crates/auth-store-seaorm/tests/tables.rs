@@ -14,7 +14,8 @@
 mod common;
 
 use auth_core::testkit::{
-    admin_conformance, one_time_token_conformance, session_conformance, store_conformance,
+    admin_conformance, one_time_token_conformance, second_factor_conformance, session_conformance,
+    store_conformance,
 };
 use auth_core::{AuthStore, SessionBackend, SessionError, SessionToken, StoreError};
 use auth_store_seaorm::migration::{Migrator, SchemaManager};
@@ -120,7 +121,7 @@ fn prefix() -> String {
     format!("t{}_", &common::fresh()[..10])
 }
 
-fn seven(names: &TableNames) -> Vec<String> {
+fn all_tables(names: &TableNames) -> Vec<String> {
     let mut all: Vec<String> = [
         names.users(),
         names.credentials(),
@@ -129,6 +130,8 @@ fn seven(names: &TableNames) -> Vec<String> {
         names.user_stamps(),
         names.one_time_tokens(),
         names.audit_log(),
+        names.totp_secrets(),
+        names.recovery_codes(),
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -154,9 +157,10 @@ async fn conformance_on_custom_names(db: Db) {
     session_conformance(&sessions).await;
     one_time_token_conformance(&store).await;
     admin_conformance(&store).await;
+    second_factor_conformance(&store).await;
 
     let catalog = scratch.catalog().await;
-    let mut expected = seven(&names);
+    let mut expected = all_tables(&names);
     expected.extend([
         format!("ix_{prefix}users_email"),
         format!("ix_{prefix}provider_links_user_id"),
@@ -167,7 +171,7 @@ async fn conformance_on_custom_names(db: Db) {
     ]);
     if db == Db::Postgres {
         // Primary keys are indexes named after their table there.
-        for table in seven(&names) {
+        for table in all_tables(&names) {
             expected.push(format!("{table}_pkey"));
         }
     }
@@ -458,21 +462,21 @@ fn hostile_names_are_refused() {
         }
     }
     assert!(matches!(
-        TableNames::new("a", "b", "c", "d", "B", "f", "g"),
+        TableNames::new("a", "b", "c", "d", "B", "f", "g", "h", "i"),
         Err(Error::DuplicateTableName {
             first: "credentials",
             second: "user stamps"
         })
     ));
     assert!(matches!(
-        TableNames::new("a", "b", "c", "d", "e", "A", "g"),
+        TableNames::new("a", "b", "c", "d", "e", "A", "g", "h", "i"),
         Err(Error::DuplicateTableName {
             first: "users",
             second: "one-time tokens"
         })
     ));
     let longest = "a".repeat(MAX_TABLE_NAME_LEN);
-    assert!(TableNames::new(&longest, "b", "c", "d", "e", "f", "g").is_ok());
+    assert!(TableNames::new(&longest, "b", "c", "d", "e", "f", "g", "h", "i").is_ok());
 }
 
 /// The old constructors keep the original's names and create them.
@@ -495,6 +499,8 @@ async fn default_constructors_keep_the_original_names() {
         "auth_user_stamps",
         "pywire_auth_one_time_tokens",
         "pywire_auth_audit_log",
+        "pywire_auth_totp_secrets",
+        "pywire_auth_recovery_codes",
         "ix_pywire_auth_audit_log_target_user_id",
         "ix_pywire_auth_users_email",
         "ix_pywire_auth_provider_links_user_id",

@@ -323,7 +323,7 @@ async fn an_older_migrated_database_gets_the_table_from_the_third_migration() {
     Migrator::up(&conn, None).await.unwrap();
     assert_eq!(
         Migrator::get_applied_migrations(&conn).await.unwrap().len(),
-        4
+        5
     );
     store.init_schema().await.unwrap();
     let id = user(&store, "migrated").await;
@@ -332,9 +332,9 @@ async fn an_older_migrated_database_gets_the_table_from_the_third_migration() {
     store.save_token(&issued.hash(), &record).await.unwrap();
     store.delete_user(&id).await.unwrap();
     assert!(rows_of(&store, &id).await.is_empty());
-    // Down again, the fourth migration (the audit log) and then the third
-    // drop their tables.
-    Migrator::down(&conn, Some(2)).await.unwrap();
+    // Down again, the fifth (second factors), the fourth (the audit log)
+    // and then the third migration drop their tables.
+    Migrator::down(&conn, Some(3)).await.unwrap();
     let missing = store.delete_tokens_of(&id, None).await.unwrap_err();
     assert!(matches!(missing, StoreError::Backend { .. }), "{missing:?}");
 }

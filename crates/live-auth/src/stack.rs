@@ -94,6 +94,7 @@ pub struct Stack {
     tokens: Arc<dyn OneTimeTokenStore>,
     audit: Arc<dyn AuditLog>,
     users: Arc<dyn UserDirectory>,
+    factors: Arc<dyn auth_core::SecondFactorStore>,
     session_config: SessionConfig,
     redis: bool,
     #[cfg(feature = "local-idp")]
@@ -152,6 +153,13 @@ impl Stack {
     /// Every user, page by page, for administrators.
     pub fn user_directory(&self) -> &Arc<dyn UserDirectory> {
         &self.users
+    }
+
+    /// Where second factors (TOTP secrets, recovery codes) live: the
+    /// database's tables, or memory with `memory:`. Hand it to
+    /// `auth_http::SecondFactors::new`.
+    pub fn second_factor_store(&self) -> &Arc<dyn auth_core::SecondFactorStore> {
+        &self.factors
     }
 
     /// The three-layer writer over this stack's store, sessions and
@@ -277,6 +285,7 @@ impl StackBuilder {
             tokens,
             audit: opened.audit,
             users: opened.users,
+            factors: opened.factors,
             session_config: SessionConfig::new().with_secret(session_secret),
             redis: self.redis_url.is_some(),
             #[cfg(feature = "local-idp")]
@@ -426,6 +435,7 @@ struct Opened {
     tokens: Arc<dyn OneTimeTokenStore>,
     audit: Arc<dyn AuditLog>,
     users: Arc<dyn UserDirectory>,
+    factors: Arc<dyn auth_core::SecondFactorStore>,
 }
 
 /// The store, its own session backend, token store, audit log and
@@ -452,6 +462,7 @@ async fn open_sql(url: &str) -> Result<Opened, StackError> {
         sessions,
         tokens: store.clone(),
         audit: store.clone(),
+        factors: store.clone(),
         users: store,
     })
 }
@@ -473,6 +484,7 @@ fn open_memory() -> Result<Opened, StackError> {
         sessions: Arc::new(MemorySessionBackend::new()),
         tokens: store.clone(),
         audit: store.clone(),
+        factors: store.clone(),
         users: store,
     })
 }

@@ -70,6 +70,28 @@ pub async fn admin_user(auth: &Auth, user_id: &str, query: &AdminQuery) -> Respo
     }
 }
 
+/// `GET /profile/security`: the user's second factors, and the QR code of
+/// an enrolment that waits for its code.
+pub async fn security(auth: &Auth, query: &crate::account_pages::PageQuery) -> Response {
+    let web = auth.live_auth();
+    let principal = auth.principal();
+    let user_id = principal.user_id().unwrap_or_default();
+    let found = async {
+        let status = web.factor_status(user_id).await?;
+        let enrolment = web.totp_enrolment(principal).await?;
+        Ok::<_, auth_core::StoreError>((status, enrolment))
+    };
+    match found.await {
+        Ok((status, enrolment)) => html(crate::security_pages::security(
+            principal,
+            status,
+            enrolment.as_ref(),
+            query,
+        )),
+        Err(error) => failed(&error.into()),
+    }
+}
+
 /// `POST /live/grant-admin`.
 pub async fn grant_admin(auth: &Auth) -> Response {
     match auth.grant("role", "admin").await {

@@ -7,6 +7,7 @@ pub mod account_pages;
 pub mod actions;
 pub mod admin_pages;
 pub mod pages;
+pub mod security_pages;
 pub mod settings;
 
 use live_auth::auth_core::{Policies, Policy};
@@ -39,6 +40,25 @@ fn live_page() -> LivePage {
         )
 }
 
+/// TOTP and recovery codes on the stack's store, their keys derived from
+/// the session secret (a real app gives them a secret of their own: a new
+/// session secret then signs everyone out without losing enrolments).
+fn second_factors(stack: &Stack) -> Result<auth_http::SecondFactors, auth_http::ConfigError> {
+    let secret = stack
+        .session_config()
+        .secret
+        .as_ref()
+        .map(|secret| secret.expose().as_bytes().to_vec())
+        .unwrap_or_default();
+    Ok(
+        auth_http::SecondFactors::new(stack.second_factor_store().clone(), &secret)?
+            .with_issuer("live-auth demo")
+            .with_verify_page("/login/second-factor")?
+            .with_step_up_page("/step-up")?
+            .with_codes_page(security_pages::recovery_codes),
+    )
+}
+
 /// Builds the stack from the settings, then the demo's web layer on it.
 pub async fn build(settings: &Settings) -> Result<LiveAuth, StartError> {
     // One process: SQL sessions and the in-process channel. Several worker
@@ -58,6 +78,7 @@ pub async fn build(settings: &Settings) -> Result<LiveAuth, StartError> {
         .with_admin("AdminOnly", stack.user_directory().clone())
         .with_page(admin_pages::user_page())
         .with_secure_cookie(settings.secure_cookies)
+        .with_second_factors(second_factors(&stack)?)
         .build()?;
     Ok(auth)
 }

@@ -48,6 +48,7 @@ pub(crate) fn error_message(code: Option<&str>) -> String {
         }
         Some("signed_out") => "Your session has ended. Please log in again.",
         Some("unverified") => "Please confirm your email address first: a new link is on its way.",
+        Some("no_factor") => "There is no authenticator app for this step: set one up first.",
         Some(_) => "Something went wrong. Please try again.",
     };
     format!("<p class=\"error\" role=\"alert\">{text}</p>")
@@ -237,7 +238,7 @@ pub fn profile(
   <h2>Active sessions</h2>
   <ul class="sessions">{rows}</ul>
 </section>
-<p><a href="/account">Account settings</a> · <a href="/live">Back to the live page</a></p>"#,
+<p><a href="/account">Account settings</a> · <a href="/profile/security">Security</a> · <a href="/live">Back to the live page</a></p>"#,
         name = escape_html(principal.display_name().unwrap_or("—")),
         email = escape_html(email),
         id = escape_html(principal.user_id().unwrap_or("—")),

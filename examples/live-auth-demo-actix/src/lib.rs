@@ -11,7 +11,7 @@ use live_auth::actix::{
 };
 use live_auth_demo_shared::account_pages::{self, PageQuery};
 use live_auth_demo_shared::admin_pages::AdminQuery;
-use live_auth_demo_shared::{actions, pages};
+use live_auth_demo_shared::{actions, pages, security_pages};
 use serde::Deserialize;
 
 pub use live_auth_demo_shared::{Settings, SettingsError, StartError, build, redact_url, settings};
@@ -60,6 +60,44 @@ fn admin_console(auth: &LiveAuth) -> impl FnOnce(&mut web::ServiceConfig) + use<
                     )),
             );
     }
+}
+
+/// The second factors' pages: the security page, the second step of
+/// logging in and the step-up page.
+fn security_routes(config: &mut web::ServiceConfig) {
+    config
+        .route(
+            "/profile/security",
+            web::get().to(
+                |_: RequireUser, auth: Auth, q: web::Query<PageQuery>| async move {
+                    into_actix(actions::security(&auth, &q).await)
+                },
+            ),
+        )
+        .route(
+            "/login/second-factor",
+            web::get().to(
+                |CurrentUser(user): CurrentUser, q: web::Query<ErrorQuery>| async move {
+                    into_actix(actions::html(security_pages::second_factor(
+                        &user,
+                        q.next.as_deref(),
+                        q.error.as_deref(),
+                    )))
+                },
+            ),
+        )
+        .route(
+            "/step-up",
+            web::get().to(
+                |RequireUser(user): RequireUser, q: web::Query<ErrorQuery>| async move {
+                    into_actix(actions::html(security_pages::step_up(
+                        &user,
+                        q.next.as_deref(),
+                        q.error.as_deref(),
+                    )))
+                },
+            ),
+        );
 }
 
 /// The demo's app: its pages and buttons around the adapter's routes,
@@ -163,6 +201,7 @@ pub fn app(
             web::get().to(|| async { into_actix(actions::style()) }),
         )
         .configure(admin_console(auth))
+        .configure(security_routes)
         .configure(auth.routes_config())
         .wrap(auth.middleware())
         .wrap(secure_headers(&SecureHeaders::new()))

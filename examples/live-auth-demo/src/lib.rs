@@ -14,7 +14,7 @@ use live_auth::axum::{
 };
 use live_auth_demo_shared::account_pages::{self, PageQuery};
 use live_auth_demo_shared::admin_pages::AdminQuery;
-use live_auth_demo_shared::{actions, pages};
+use live_auth_demo_shared::{actions, pages, security_pages};
 use serde::Deserialize;
 
 pub use live_auth_demo_shared::{Settings, SettingsError, StartError, build, redact_url, settings};
@@ -62,6 +62,44 @@ fn admin_console(auth: &LiveAuth) -> Router {
             ),
         )
         .layer(auth.guard(Guard::policy("AdminOnly")))
+}
+
+/// The second factors' pages: the security page, the second step of
+/// logging in and the step-up page.
+fn security_routes() -> Router {
+    Router::new()
+        .route(
+            "/profile/security",
+            get(
+                |_: RequireUser, auth: Auth, Query(q): Query<PageQuery>| async move {
+                    axum_response(actions::security(&auth, &q).await)
+                },
+            ),
+        )
+        .route(
+            "/login/second-factor",
+            get(
+                |CurrentUser(user): CurrentUser, Query(q): Query<ErrorQuery>| async move {
+                    axum_response(actions::html(security_pages::second_factor(
+                        &user,
+                        q.next.as_deref(),
+                        q.error.as_deref(),
+                    )))
+                },
+            ),
+        )
+        .route(
+            "/step-up",
+            get(
+                |RequireUser(user): RequireUser, Query(q): Query<ErrorQuery>| async move {
+                    axum_response(actions::html(security_pages::step_up(
+                        &user,
+                        q.next.as_deref(),
+                        q.error.as_deref(),
+                    )))
+                },
+            ),
+        )
 }
 
 /// The demo's routes around the adapter's, behind the auth layer (which
@@ -155,6 +193,7 @@ pub fn router(auth: &LiveAuth) -> Router {
             get(|| async { axum_response(actions::style()) }),
         )
         .merge(admin_console(auth))
+        .merge(security_routes())
         .merge(auth.router())
         .layer(auth.layer())
         .layer(SecureHeadersLayer::new(SecureHeaders::new()))

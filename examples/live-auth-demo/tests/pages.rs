@@ -262,3 +262,44 @@ async fn users_survive_a_restart_on_the_same_database() {
     let (_, headers, _) = send(&second, post("/auth/local/login", None, login)).await;
     assert_eq!(headers[header::LOCATION], "/live");
 }
+
+#[tokio::test]
+async fn the_security_page_shows_the_qr_code_uncached_and_the_second_step_renders() {
+    let demo = demo().await;
+    let cookie = register(&demo.router, "qr@example.com", "").await;
+    let (status, headers, body) = send(&demo.router, get("/profile/security", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Set up an authenticator app"), "{body}");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    let form = "next=/profile/security";
+    let (status, headers, _) = send(
+        &demo.router,
+        post("/auth/mfa/totp/begin", Some(&cookie), form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/profile/security");
+    let (status, headers, body) = send(&demo.router, get("/profile/security", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("<svg"), "{body}");
+    assert!(!body.contains("<?xml"), "{body}");
+    assert!(body.contains("role=\"img\""));
+    assert!(body.contains("Turn on"));
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    assert!(headers.contains_key("content-security-policy"));
+    let (status, _, _) = send(&demo.router, get("/profile/security", None)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    let (status, _, body) = send(
+        &demo.router,
+        get("/login/second-factor?next=/live&error=invalid", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("action=\"/auth/mfa/verify\""), "{body}");
+    assert!(body.contains("That code is not right"));
+    assert!(
+        body.contains("value=\"/login/second-factor?next=/live\""),
+        "{body}"
+    );
+}

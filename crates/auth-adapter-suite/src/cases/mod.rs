@@ -12,6 +12,7 @@ pub mod hostile_tokens;
 pub mod limits;
 pub mod live;
 pub mod local;
+pub mod mfa;
 pub mod pages;
 pub mod tokens;
 

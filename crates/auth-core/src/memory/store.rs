@@ -9,6 +9,10 @@ use super::one_time::{self, Tokens};
 use crate::audit::{AuditEntry, AuditLog, MAX_PAGE_SIZE, Page};
 use crate::error::StoreError;
 use crate::one_time::{OneTimeTokenStore, TokenHash, TokenPurpose, TokenRecord};
+use crate::second_factor::{
+    FactorTables, RecoveryCodeHash, SealedSecret, SecondFactorStore, TotpRecord,
+    validate_recovery_codes, validate_step,
+};
 use crate::store::{AuthStore, UserDirectory};
 use crate::user::{
     ClaimChange, NewUser, PasswordHash, ProviderLink, UserRecord, UserUpdate, validate_claims,
@@ -21,6 +25,7 @@ struct Tables {
     credentials: HashMap<String, PasswordHash>,
     links: HashMap<(String, String), ProviderLink>,
     tokens: Tokens,
+    factors: FactorTables,
     /// Oldest first; at most [`MEMORY_AUDIT_LIMIT`] entries.
     audit: std::collections::VecDeque<AuditEntry>,
 }
@@ -36,7 +41,8 @@ pub const MEMORY_AUDIT_LIMIT: usize = 10_000;
 /// [`StoreError::NotFound`], and [`delete_user`](AuthStore::delete_user)
 /// deletes the user's tokens with it. It is also an [`AuditLog`] (of at
 /// most [`MEMORY_AUDIT_LIMIT`] entries, the oldest dropped first) and a
-/// [`UserDirectory`].
+/// [`UserDirectory`], and the [`SecondFactorStore`] of its users (deleted
+/// with them).
 ///
 /// ```
 /// use auth_core::{AuthStore, NewUser};
@@ -238,6 +244,7 @@ impl AuthStore for MemoryStore {
         tables.credentials.remove(user_id);
         tables.links.retain(|_, link| link.user_id != user_id);
         one_time::delete_of(&mut tables.tokens, user_id, None);
+        tables.factors.remove_user(user_id);
         Ok(())
     }
 }
@@ -331,5 +338,74 @@ impl UserDirectory for MemoryStore {
             .take(limit.min(MAX_PAGE_SIZE))
             .cloned()
             .collect())
+    }
+}
+
+#[async_trait]
+impl SecondFactorStore for MemoryStore {
+    async fn totp(&self, user_id: &str) -> Result<Option<TotpRecord>, StoreError> {
+        validate_user_id(user_id)?;
+        Ok(self.tables().factors.totp.get(user_id).cloned())
+    }
+
+    async fn begin_totp(&self, user_id: &str, secret: &SealedSecret) -> Result<(), StoreError> {
+        validate_user_id(user_id)?;
+        let mut tables = self.tables();
+        if !tables.users.contains_key(user_id) {
+            return Err(StoreError::NotFound);
+        }
+        tables.factors.begin(user_id, secret)
+    }
+
+    async fn confirm_totp(&self, user_id: &str, step: u64) -> Result<bool, StoreError> {
+        validate_user_id(user_id)?;
+        validate_step(step)?;
+        Ok(self.tables().factors.confirm(user_id, step))
+    }
+
+    async fn use_totp_step(&self, user_id: &str, step: u64) -> Result<bool, StoreError> {
+        validate_user_id(user_id)?;
+        validate_step(step)?;
+        Ok(self.tables().factors.use_step(user_id, step))
+    }
+
+    async fn delete_totp(&self, user_id: &str) -> Result<bool, StoreError> {
+        validate_user_id(user_id)?;
+        Ok(self.tables().factors.totp.remove(user_id).is_some())
+    }
+
+    async fn replace_recovery_codes(
+        &self,
+        user_id: &str,
+        codes: &[RecoveryCodeHash],
+    ) -> Result<(), StoreError> {
+        validate_user_id(user_id)?;
+        validate_recovery_codes(codes)?;
+        let mut tables = self.tables();
+        if !tables.users.contains_key(user_id) {
+            return Err(StoreError::NotFound);
+        }
+        tables.factors.replace_codes(user_id, codes);
+        Ok(())
+    }
+
+    async fn use_recovery_code(
+        &self,
+        user_id: &str,
+        code: &RecoveryCodeHash,
+    ) -> Result<bool, StoreError> {
+        validate_user_id(user_id)?;
+        Ok(self.tables().factors.use_code(user_id, code))
+    }
+
+    async fn recovery_codes_left(&self, user_id: &str) -> Result<usize, StoreError> {
+        validate_user_id(user_id)?;
+        Ok(self.tables().factors.codes_left(user_id))
+    }
+
+    async fn delete_recovery_codes(&self, user_id: &str) -> Result<usize, StoreError> {
+        validate_user_id(user_id)?;
+        let removed = self.tables().factors.recovery.remove(user_id);
+        Ok(removed.map_or(0, |codes| codes.len()))
     }
 }

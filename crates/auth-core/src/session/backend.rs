@@ -11,6 +11,7 @@ use subtle::ConstantTimeEq;
 
 use crate::error::{InvalidInput, SessionError};
 use crate::principal::Principal;
+use crate::second_factor::Factor;
 
 const TOKEN_BYTES: usize = 32;
 const TOKEN_HEX_LEN: usize = TOKEN_BYTES * 2;
@@ -170,6 +171,50 @@ pub struct SessionRecord {
     pub created_at: u64,
     /// When the session was last used (Unix seconds).
     pub last_seen: u64,
+    /// Set while the sign-in passed its first factor and waits for the
+    /// second: the principal is anonymous meanwhile, so nothing but the
+    /// second-factor step treats the session as signed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingSignIn>,
+    /// The last second factor this session verified, and when: what a
+    /// step-up policy asks about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_factor: Option<FactorProof>,
+}
+
+/// A sign-in that passed its first factor and waits for a second.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PendingSignIn {
+    /// Who is signing in.
+    pub user_id: String,
+    /// When the first factor passed (Unix seconds).
+    pub since: u64,
+}
+
+/// A second factor a session verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FactorProof {
+    /// Which factor.
+    pub factor: Factor,
+    /// When (Unix seconds).
+    pub at: u64,
+}
+
+impl FactorProof {
+    /// `factor`, verified now.
+    pub fn now(factor: Factor) -> Self {
+        Self {
+            factor,
+            at: unix_now(),
+        }
+    }
+
+    /// Whether it was verified less than `max_age` before `now`.
+    pub fn is_fresh(&self, max_age: Duration, now: u64) -> bool {
+        now.saturating_sub(self.at) < max_age.as_secs()
+    }
 }
 
 impl SessionRecord {
@@ -181,6 +226,8 @@ impl SessionRecord {
             user_stamp,
             created_at: now,
             last_seen: now,
+            pending: None,
+            second_factor: None,
         }
     }
 

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use crate::error::{InvalidInput, SessionError};
 use crate::principal::Principal;
-use crate::session::backend::{SessionBackend, SessionKey, SessionRecord, SessionToken, unix_now};
+use crate::second_factor::Factor;
+use crate::session::backend::{
+    FactorProof, PendingSignIn, SessionBackend, SessionKey, SessionRecord, SessionToken, unix_now,
+};
 use crate::store::AuthStore;
 use crate::user::Secret;
 
@@ -31,6 +34,9 @@ pub struct SessionConfig {
     /// `last_seen` is written back at most this often, so a busy session does
     /// not write on every request (default 60 seconds).
     pub touch_interval: Duration,
+    /// How long a sign-in waits for its second factor once the password
+    /// passed (default 5 minutes); then the session ends.
+    pub second_factor_timeout: Duration,
     /// Keys sessions by HMAC-SHA256(secret, token) instead of SHA-256(token)
     /// (see [`SessionToken::keyed`]). At least 32 bytes. Changing it signs
     /// everyone out.
@@ -43,6 +49,7 @@ impl Default for SessionConfig {
             idle_timeout: Duration::from_secs(30 * 60),
             absolute_lifetime: Duration::from_secs(12 * 3600),
             touch_interval: Duration::from_secs(60),
+            second_factor_timeout: Duration::from_secs(5 * 60),
             secret: None,
         }
     }
@@ -75,6 +82,13 @@ impl SessionConfig {
         self
     }
 
+    /// Sets how long a sign-in waits for its second factor.
+    #[must_use]
+    pub fn with_second_factor_timeout(mut self, timeout: Duration) -> Self {
+        self.second_factor_timeout = timeout;
+        self
+    }
+
     /// Keys sessions with a secret of at least 32 bytes (see
     /// [`SessionConfig::secret`]).
     #[must_use]
@@ -84,7 +98,8 @@ impl SessionConfig {
     }
 
     /// Checks the timeouts: each at least one second, the touch interval
-    /// shorter than the idle timeout; and a secret, when set, of at least 32
+    /// shorter than the idle timeout, a second-factor timeout of at least a
+    /// second; and a secret, when set, of at least 32
     /// bytes.
     pub fn validate(&self) -> Result<(), InvalidInput> {
         if self
@@ -98,6 +113,7 @@ impl SessionConfig {
         }
         if self.idle_timeout < Duration::from_secs(1)
             || self.absolute_lifetime < Duration::from_secs(1)
+            || self.second_factor_timeout < Duration::from_secs(1)
         {
             return Err(InvalidInput::new(
                 "session timeouts must be at least one second",
@@ -197,6 +213,74 @@ impl Sessions {
         previous: Option<&SessionKey>,
         principal: Principal,
     ) -> Result<(SessionToken, ActiveSession), SessionError> {
+        self.sign_in_inner(previous, principal, None).await
+    }
+
+    /// [`Sessions::sign_in`] once a second factor completed it: the new
+    /// session records `factor` as verified now (see
+    /// [`SessionRecord::second_factor`]).
+    pub async fn sign_in_with_factor(
+        &self,
+        previous: Option<&SessionKey>,
+        principal: Principal,
+        factor: Factor,
+    ) -> Result<(SessionToken, ActiveSession), SessionError> {
+        let proof = FactorProof::now(factor);
+        self.sign_in_inner(previous, principal, Some(proof)).await
+    }
+
+    /// Starts a sign-in that waits for a second factor: the `previous`
+    /// session is deleted and a NEW one is saved, whose principal is
+    /// anonymous and whose [`SessionRecord::pending`] names `user_id`. It
+    /// ends after [`SessionConfig::second_factor_timeout`]; completing it
+    /// ([`Sessions::sign_in_with_factor`]) replaces it under another token.
+    pub async fn begin_second_factor(
+        &self,
+        previous: Option<&SessionKey>,
+        user_id: &str,
+    ) -> Result<(SessionToken, ActiveSession), SessionError> {
+        crate::validate_user_id(user_id)?;
+        if let Some(old) = previous {
+            self.backend.delete(old).await?;
+        }
+        let token = SessionToken::generate();
+        let key = self.key_of(&token);
+        let mut record = SessionRecord::new(Principal::anonymous(), 0);
+        record.pending = Some(PendingSignIn {
+            user_id: user_id.to_owned(),
+            since: record.created_at,
+        });
+        let ttl = self.ttl(&record, unix_now());
+        self.backend.save(&key, &record, ttl).await?;
+        Ok((token, ActiveSession { key, record }))
+    }
+
+    /// Records that the signed-in session `key` verified `factor` now (a
+    /// step-up). `Ok(false)` when the session is gone or not signed in.
+    pub async fn record_second_factor(
+        &self,
+        key: &SessionKey,
+        factor: Factor,
+    ) -> Result<bool, SessionError> {
+        let Some(active) = self.peek(key).await? else {
+            return Ok(false);
+        };
+        let mut record = active.record;
+        if record.user_id().is_none() {
+            return Ok(false);
+        }
+        record.second_factor = Some(FactorProof::now(factor));
+        let now = unix_now();
+        let ttl = self.ttl(&record, now);
+        self.backend.update(key, &record, ttl).await
+    }
+
+    async fn sign_in_inner(
+        &self,
+        previous: Option<&SessionKey>,
+        principal: Principal,
+        proof: Option<FactorProof>,
+    ) -> Result<(SessionToken, ActiveSession), SessionError> {
         if let Some(old) = previous {
             self.backend.delete(old).await?;
         }
@@ -215,7 +299,8 @@ impl Sessions {
         };
         let token = SessionToken::generate();
         let key = self.key_of(&token);
-        let record = SessionRecord::new(principal, stamp);
+        let mut record = SessionRecord::new(principal, stamp);
+        record.second_factor = proof;
         self.backend
             .save(&key, &record, self.ttl(&record, unix_now()))
             .await?;
@@ -344,13 +429,20 @@ impl Sessions {
     fn expired(&self, record: &SessionRecord, now: u64) -> bool {
         let idle = now.saturating_sub(record.last_seen) >= self.config.idle_timeout.as_secs();
         let age = now.saturating_sub(record.created_at) >= self.config.absolute_lifetime.as_secs();
-        idle || age
+        let waited = record.pending.as_ref().is_some_and(|pending| {
+            now.saturating_sub(pending.since) >= self.config.second_factor_timeout.as_secs()
+        });
+        idle || age || waited
     }
 
     fn ttl(&self, record: &SessionRecord, now: u64) -> Duration {
         let age = Duration::from_secs(now.saturating_sub(record.created_at));
         let idle = Duration::from_secs(now.saturating_sub(record.last_seen));
-        let left = self.config.absolute_lifetime.saturating_sub(age);
+        let mut left = self.config.absolute_lifetime.saturating_sub(age);
+        if let Some(pending) = &record.pending {
+            let waited = Duration::from_secs(now.saturating_sub(pending.since));
+            left = left.min(self.config.second_factor_timeout.saturating_sub(waited));
+        }
         left.min(self.config.idle_timeout.saturating_sub(idle))
             .max(Duration::from_secs(1))
     }

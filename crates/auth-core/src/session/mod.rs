@@ -4,5 +4,7 @@ mod backend;
 mod manager;
 
 pub(crate) use backend::hex;
-pub use backend::{SessionBackend, SessionKey, SessionRecord, SessionToken, unix_now};
+pub use backend::{
+    FactorProof, PendingSignIn, SessionBackend, SessionKey, SessionRecord, SessionToken, unix_now,
+};
 pub use manager::{ActiveSession, SessionConfig, Sessions};

@@ -69,6 +69,18 @@ macro_rules! __testkit_checks {
             deleted_user(s, ids) => $crate::testkit::one_time::deleted_user(s, ids),
         }
     };
+    (second_factor, $then:ident $args:tt) => {
+        $crate::$then! { $args $crate::testkit::FactorStoreWithUsers;
+            totp_enrolment(s, ids) => $crate::testkit::second_factor::totp_enrolment(s, ids),
+            steps_used_once(s, ids) => $crate::testkit::second_factor::steps_used_once(s, ids),
+            concurrent_steps(s, ids) => $crate::testkit::second_factor::concurrent_steps(s, ids),
+            recovery_codes(s, ids) => $crate::testkit::second_factor::recovery_codes(s, ids),
+            concurrent_codes(s, ids) => $crate::testkit::second_factor::concurrent_codes(s, ids),
+            bad_input(s, ids) => $crate::testkit::second_factor::bad_input(s, ids),
+            unknown_user(s, ids) => $crate::testkit::second_factor::unknown_user(s, ids),
+            deleted_user(s, ids) => $crate::testkit::second_factor::deleted_user(s, ids),
+        }
+    };
     (admin, $then:ident $args:tt) => {
         $crate::$then! { $args $crate::testkit::AdminStore;
             audit_round_trip(s, ids) => $crate::testkit::admin::audit_round_trip(s, ids),
@@ -205,6 +217,27 @@ macro_rules! one_time_token_conformance_tests {
     };
 }
 
+/// One `#[tokio::test]` per check of the second-factor suite, over a
+/// store of users and their factors (a type that is both an
+/// [`AuthStore`](crate::AuthStore) and a
+/// [`SecondFactorStore`](crate::SecondFactorStore)); used like
+/// [`store_conformance_tests!`].
+///
+/// ```
+/// mod memory {
+///     use auth_core::memory::MemoryStore;
+///
+///     auth_core::second_factor_conformance_tests!(Some(MemoryStore::new()));
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! second_factor_conformance_tests {
+    ($make:expr) => {
+        $crate::__testkit_checks!(second_factor, __testkit_tests(second_factor_checks, $make));
+    };
+}
+
 /// One `#[tokio::test]` per check of the admin suite, over a store of
 /// users with its audit log and directory (a type that is an
 /// [`AuthStore`](crate::AuthStore), an [`AuditLog`](crate::AuditLog) and a
@@ -260,6 +293,12 @@ pub mod session_checks {
 /// one function each.
 pub mod one_time_token_checks {
     crate::__testkit_checks!(one_time_token, __testkit_check_fns("one-time token"));
+}
+
+/// The checks of [`second_factor_conformance`](super::second_factor_conformance),
+/// one function each.
+pub mod second_factor_checks {
+    crate::__testkit_checks!(second_factor, __testkit_check_fns("second factor"));
 }
 
 /// The checks of [`admin_conformance`](super::admin_conformance), one

@@ -10,6 +10,7 @@
 //! | channel | [`AuthChannel`](crate::AuthChannel) | [`channel_conformance_tests!`](crate::channel_conformance_tests) | [`channel_conformance`] | [`channel_checks`] |
 //! | admin | [`AuditLog`](crate::AuditLog) and [`UserDirectory`](crate::UserDirectory), in a store of users ([`AdminStore`]) | [`admin_conformance_tests!`](crate::admin_conformance_tests) | [`admin_conformance`] | [`admin_checks`] |
 //! | one-time token | [`OneTimeTokenStore`](crate::OneTimeTokenStore), in a store of users ([`TokenStoreWithUsers`]) | [`one_time_token_conformance_tests!`](crate::one_time_token_conformance_tests) | [`one_time_token_conformance`] | [`one_time_token_checks`] |
+//! | second factor | [`SecondFactorStore`](crate::SecondFactorStore), in a store of users ([`FactorStoreWithUsers`]) | [`second_factor_conformance_tests!`](crate::second_factor_conformance_tests) | [`second_factor_conformance`] | [`second_factor_checks`] |
 //!
 //! A token store that keeps no users runs the token checks that need none
 //! with [`standalone_token_conformance`].
@@ -85,6 +86,7 @@ mod admin;
 mod channel;
 mod checks;
 mod one_time;
+mod second_factor;
 pub mod services;
 mod session;
 mod store;
@@ -97,9 +99,11 @@ mod store_unlink;
 pub use admin::{AdminStore, admin_conformance};
 pub use channel::channel_conformance;
 pub use checks::{
-    admin_checks, channel_checks, one_time_token_checks, session_checks, store_checks,
+    admin_checks, channel_checks, one_time_token_checks, second_factor_checks, session_checks,
+    store_checks,
 };
 pub use one_time::{TokenStoreWithUsers, one_time_token_conformance, standalone_token_conformance};
+pub use second_factor::{FactorStoreWithUsers, second_factor_conformance};
 pub use session::session_conformance;
 pub use store::store_conformance;
 

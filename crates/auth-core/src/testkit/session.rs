@@ -7,7 +7,10 @@ use futures_util::future::join_all;
 
 use crate::error::SessionError;
 use crate::principal::{Claim, Principal};
-use crate::session::{SessionBackend, SessionKey, SessionRecord, SessionToken};
+use crate::second_factor::Factor;
+use crate::session::{
+    FactorProof, PendingSignIn, SessionBackend, SessionKey, SessionRecord, SessionToken,
+};
 
 use super::Check;
 
@@ -118,6 +121,30 @@ pub(crate) async fn round_trip(backend: &dyn SessionBackend, user: &str) {
     );
     let loaded = c.ok(backend.load(&anonymous).await, "load");
     c.equal(&loaded, &Some(anonymous_record()), "the anonymous record");
+
+    // A sign-in waiting for its second factor, and a session that verified
+    // one: the backend keeps both marks.
+    let waiting = new_key();
+    let mut record = anonymous_record();
+    record.pending = Some(PendingSignIn {
+        user_id: user.to_owned(),
+        since: record.created_at,
+    });
+    c.ok(
+        backend.save(&waiting, &record, LONG).await,
+        "save of a waiting sign-in",
+    );
+    let loaded = c.ok(backend.load(&waiting).await, "load");
+    c.equal(&loaded, &Some(record), "the waiting sign-in");
+    let verified = new_key();
+    let mut record = record_of(user);
+    record.second_factor = Some(FactorProof::now(Factor::Totp));
+    c.ok(
+        backend.save(&verified, &record, LONG).await,
+        "save of a verified session",
+    );
+    let loaded = c.ok(backend.load(&verified).await, "load");
+    c.equal(&loaded, &Some(record), "the session with its second factor");
 }
 
 pub(crate) async fn missing(backend: &dyn SessionBackend) {

@@ -24,6 +24,9 @@ pub(crate) enum Message<'a> {
     EmailChangeRequested { new: &'a str },
     /// To the account, after its password changed.
     PasswordChanged { forgot: &'a str },
+    /// To the account, after a second factor changed: `what` says how
+    /// (an authenticator app was added, removed; a recovery code was used).
+    SecondFactorChanged { what: &'a str, forgot: &'a str },
 }
 
 impl Message<'_> {
@@ -58,6 +61,15 @@ impl Message<'_> {
     fn parts(&self) -> (&'static str, Vec<String>, Option<(&'static str, &str)>) {
         const NOT_YOU: &str = "If you did not ask for this, ignore this message.";
         match self {
+            Self::SecondFactorChanged { what, forgot } => (
+                "Your sign-in security changed",
+                vec![
+                    format!("{what}."),
+                    "If this was not you, reset your password and check your account's security page."
+                        .to_owned(),
+                ],
+                Some(("Reset your password", forgot)),
+            ),
             Self::VerifyEmail { link, hours } => (
                 "Confirm your email address",
                 vec![

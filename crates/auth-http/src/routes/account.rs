@@ -69,7 +69,7 @@ async fn issue(
 
 /// Sends `message` to `to`, trying again while the server is unavailable;
 /// a failure is logged (the visitor was answered already).
-async fn send(flows: &AccountFlows, to: &str, message: Message<'_>) {
+pub(super) async fn send(flows: &AccountFlows, to: &str, message: Message<'_>) {
     send_with_retry(flows.mailer.as_ref(), message.to(to, &flows.app_name)).await;
 }
 
@@ -155,7 +155,7 @@ impl LiveAuth {
     /// The signed-in user of the request, or the answer for a request
     /// without one (`?error=signed_out`).
     #[allow(clippy::result_large_err)] // the refusal is the response itself
-    async fn signed_in_user(
+    pub(super) async fn signed_in_user(
         &self,
         request: &AuthRequest,
         form: &Form,
@@ -666,10 +666,16 @@ impl LiveAuth {
         let Some(password) = form.get("current_password") else {
             return self.fail(&request.headers, &form, ErrorCode::Missing);
         };
-        let (principal, _, user) = match self.signed_in_user(&request, &form).await {
+        let (principal, key, user) = match self.signed_in_user(&request, &form).await {
             Ok(found) => found,
             Err(refusal) => return refusal,
         };
+        if let Some(refusal) = self
+            .step_up_refusal(&request, &form, &key, &user.user_id)
+            .await
+        {
+            return refusal;
+        }
         if let Err(error) = idp.confirm_password(&user.user_id, password).await {
             return self.failed(&request.headers, &form, &error);
         }

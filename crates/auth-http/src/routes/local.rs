@@ -90,7 +90,15 @@ impl LiveAuth {
             Ok(principal) if !self.login_allowed(&principal).await => {
                 self.fail(&request.headers, &form, ErrorCode::Unverified)
             }
-            Ok(principal) => self.signed_in(&request, &form, principal).await,
+            Ok(principal) => {
+                if let Some(answer) = self
+                    .after_first_factor(&request, &form, principal.clone())
+                    .await
+                {
+                    return answer;
+                }
+                self.signed_in(&request, &form, principal).await
+            }
             Err(error) => self.failed(&request.headers, &form, &error),
         }
     }

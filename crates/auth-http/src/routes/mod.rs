@@ -5,6 +5,11 @@ mod account;
 mod admin;
 #[cfg(feature = "local-idp")]
 mod local;
+#[cfg(feature = "local-idp")]
+mod mfa;
+
+#[cfg(feature = "local-idp")]
+pub use mfa::{FactorStatus, StepUp};
 
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -90,6 +95,25 @@ pub enum Route {
     /// `POST {prefix}/local/confirm-email` (account flows).
     #[cfg(feature = "local-idp")]
     ConfirmEmail,
+    /// `POST {prefix}/mfa/verify` (second factors; a sign-in waiting for
+    /// its second factor).
+    #[cfg(feature = "local-idp")]
+    MfaVerify,
+    /// `POST {prefix}/mfa/step-up` (second factors, signed in).
+    #[cfg(feature = "local-idp")]
+    MfaStepUp,
+    /// `POST {prefix}/mfa/totp/begin` (second factors, signed in).
+    #[cfg(feature = "local-idp")]
+    TotpBegin,
+    /// `POST {prefix}/mfa/totp/confirm` (second factors, signed in).
+    #[cfg(feature = "local-idp")]
+    TotpConfirm,
+    /// `POST {prefix}/mfa/totp/disable` (second factors, signed in).
+    #[cfg(feature = "local-idp")]
+    TotpDisable,
+    /// `POST {prefix}/mfa/recovery-codes` (second factors, signed in).
+    #[cfg(feature = "local-idp")]
+    RecoveryCodes,
 }
 
 impl Route {
@@ -138,6 +162,18 @@ impl Route {
             Self::ChangeEmail => "/local/change-email",
             #[cfg(feature = "local-idp")]
             Self::ConfirmEmail => "/local/confirm-email",
+            #[cfg(feature = "local-idp")]
+            Self::MfaVerify => "/mfa/verify",
+            #[cfg(feature = "local-idp")]
+            Self::MfaStepUp => "/mfa/step-up",
+            #[cfg(feature = "local-idp")]
+            Self::TotpBegin => "/mfa/totp/begin",
+            #[cfg(feature = "local-idp")]
+            Self::TotpConfirm => "/mfa/totp/confirm",
+            #[cfg(feature = "local-idp")]
+            Self::TotpDisable => "/mfa/totp/disable",
+            #[cfg(feature = "local-idp")]
+            Self::RecoveryCodes => "/mfa/recovery-codes",
         }
     }
 
@@ -167,7 +203,8 @@ impl LiveAuth {
     /// the six admin routes; with the `local-idp` feature and a provider
     /// configured, the five local routes and the password change and
     /// account deletion; with account flows configured too, their routes
-    /// (verify email, forgot and reset password, change and confirm email).
+    /// (verify email, forgot and reset password, change and confirm email);
+    /// with second factors configured, the six `{prefix}/mfa/*` routes.
     pub fn routes(&self) -> Vec<(String, Route)> {
         let mut routes = vec![Route::LiveSocket, Route::ClientJs];
         if self.inner.admin.is_some() {
@@ -199,6 +236,16 @@ impl LiveAuth {
                     Route::ResetPassword,
                     Route::ChangeEmail,
                     Route::ConfirmEmail,
+                ]);
+            }
+            if self.inner.second_factors.is_some() {
+                routes.extend([
+                    Route::MfaVerify,
+                    Route::MfaStepUp,
+                    Route::TotpBegin,
+                    Route::TotpConfirm,
+                    Route::TotpDisable,
+                    Route::RecoveryCodes,
                 ]);
             }
         }
@@ -246,6 +293,18 @@ impl LiveAuth {
             Route::ChangeEmail => self.change_email(request).await,
             #[cfg(feature = "local-idp")]
             Route::ConfirmEmail => self.confirm_email(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::MfaVerify => self.mfa_verify(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::MfaStepUp => self.mfa_step_up(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::TotpBegin => self.totp_begin(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::TotpConfirm => self.totp_confirm(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::TotpDisable => self.totp_disable(request).await,
+            #[cfg(feature = "local-idp")]
+            Route::RecoveryCodes => self.recovery_codes(request).await,
         }
     }
 }

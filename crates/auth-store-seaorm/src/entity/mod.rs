@@ -1,4 +1,4 @@
-//! SeaORM entities of the six tables, for applications that query them
+//! SeaORM entities of the tables, for applications that query them
 //! with SeaORM directly (an admin page listing every account, a report).
 //!
 //! The store itself does not go through these: it writes SQL per backend so
@@ -23,6 +23,8 @@
 pub mod credential;
 pub mod one_time_token;
 pub mod provider_link;
+pub mod recovery_code;
 pub mod session;
+pub mod totp_secret;
 pub mod user;
 pub mod user_stamp;

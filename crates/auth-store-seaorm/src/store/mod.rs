@@ -7,6 +7,7 @@
 //! [`UserDirectory`](auth_core::UserDirectory).
 
 mod admin;
+mod factors;
 mod rows;
 mod tokens;
 mod tx;

@@ -348,8 +348,8 @@ impl SeaOrmAuthStore {
         finish(tx, result, store_db("committing a removed provider link")).await
     }
 
-    /// Deletes the user row, its one-time tokens, its credentials and its
-    /// links in one transaction; the user row is locked first, so a
+    /// Deletes the user row, its one-time tokens, its second factors, its
+    /// credentials and its links in one transaction; the user row is locked first, so a
     /// concurrent link, password or token write either lands before (and
     /// is deleted) or finds no user. The tokens would go with the user by
     /// their foreign key; they are deleted here too so that a SQLite
@@ -368,6 +368,8 @@ impl SeaOrmAuthStore {
             let tables = self.db.tables();
             for table in [
                 tables.one_time_tokens(),
+                tables.totp_secrets(),
+                tables.recovery_codes(),
                 tables.provider_links(),
                 tables.credentials(),
                 tables.users(),

@@ -136,7 +136,19 @@ try {
 
   await step("the signed-in pages send the secure headers, keep their CSP and pass axe-core's WCAG 2.1 AA rules", async () => {
     const results = [];
-    for (const path of ["/live", "/profile"]) results.push(`${path}: ${await checkPage(first, base, path)}`);
+    for (const path of ["/live", "/profile", "/profile/security", "/step-up?next=/account"]) {
+      results.push(`${path}: ${await checkPage(first, base, path)}`);
+    }
+    // The enrolment view: the QR code as inline SVG, the key and the code field.
+    const enrol = await first.newPage();
+    try {
+      await enrol.goto(`${base}/profile/security`);
+      await Promise.all([enrol.waitForURL(`${base}/profile/security`), enrol.click("text=Set up an authenticator app")]);
+      if (!(await enrol.locator(".qr svg").count())) fail("the enrolment view shows no QR code");
+    } finally {
+      await enrol.close();
+    }
+    results.push(`/profile/security (enrolling): ${await checkPage(first, base, "/profile/security")}`);
     return results.join(", ");
   });
 
@@ -144,7 +156,7 @@ try {
     const anonymous = await browser.newContext({ viewport });
     try {
       const results = [];
-      for (const path of ["/login_local", "/register", "/login_local?error=invalid"]) {
+      for (const path of ["/login_local", "/register", "/login_local?error=invalid", "/login/second-factor?next=/live&error=invalid"]) {
         results.push(`${path}: ${await checkPage(anonymous, base, path)}`);
       }
       return results.join(", ");
