@@ -12,6 +12,11 @@
 /// | `invalid_token` | a mailed link is unknown, used, expired, for another purpose, or stale (the password or address it was sent for changed); one code for all, so a probe learns nothing |
 /// | `signed_out` | the route needs a signed-in session and the request has none |
 /// | `unverified` | the account's email is not verified yet and registration that reveals nothing is on; a new link was sent |
+/// | `state` | a provider callback without a live flow of this browser: no or a forged flow cookie, another `state`, a flow used or expired |
+/// | `provider` | the provider could not be reached, or its answer was refused (the code exchange failed, the ID token did not verify) |
+/// | `denied` | the user (or the provider) declined the sign-in at the provider |
+/// | `linked_elsewhere` | the provider identity is linked to another account; it is never moved |
+/// | `last_sign_in` | unlinking would leave the account no way to sign in |
 /// | `unknown` | the server failed; nothing was changed that the user must know |
 ///
 /// ```
@@ -39,6 +44,16 @@ pub enum ErrorCode {
     SignedOut,
     /// The account's email is not verified yet.
     Unverified,
+    /// A provider callback that matches no live flow of this browser.
+    State,
+    /// The provider failed or its answer was refused.
+    Provider,
+    /// The sign-in was declined at the provider.
+    Denied,
+    /// The identity is linked to another account.
+    LinkedElsewhere,
+    /// The last way to sign in cannot be removed.
+    LastSignIn,
     /// A server failure.
     Unknown,
 }
@@ -55,6 +70,11 @@ impl ErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::SignedOut => "signed_out",
             Self::Unverified => "unverified",
+            Self::State => "state",
+            Self::Provider => "provider",
+            Self::Denied => "denied",
+            Self::LinkedElsewhere => "linked_elsewhere",
+            Self::LastSignIn => "last_sign_in",
             Self::Unknown => "unknown",
         }
     }

@@ -62,6 +62,17 @@ pub enum ConfigError {
     /// Account flows were configured without a local identity provider.
     #[error("account flows need the local identity provider (`with_local_idp`)")]
     AccountFlowsWithoutIdp,
+    /// A provider's redirect URI does not end at its callback route.
+    #[error("the redirect URI of provider `{provider}` must have the path `{path}`")]
+    OidcRedirect {
+        /// The provider id.
+        provider: String,
+        /// The callback path it must use.
+        path: String,
+    },
+    /// Two providers share an id.
+    #[error("two providers are called `{0}`")]
+    DuplicateProvider(String),
     /// A route guard names a policy that is not defined.
     #[error("a route guard uses undefined policy `{0}`")]
     UnknownGuardPolicy(String),
@@ -110,7 +121,7 @@ pub(crate) struct Inner {
     pub(crate) pages: HashMap<String, LivePage>,
     pub(crate) prefix: String,
     pub(crate) login_path: String,
-    #[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "local-idp", feature = "oidc")), allow(dead_code))]
     pub(crate) fallback_path: String,
     pub(crate) cookie: CookieConfig,
     pub(crate) cookie_name: String,
@@ -126,6 +137,8 @@ pub(crate) struct Inner {
     pub(crate) verify_token_throttle: Arc<dyn auth_core::throttle::Throttle>,
     #[cfg(feature = "local-idp")]
     pub(crate) account: Option<Arc<crate::account::Lifecycle>>,
+    #[cfg(feature = "oidc")]
+    pub(crate) oidc: Option<crate::oidc::OidcState>,
 }
 
 /// The configured web layer: cheap to clone, shared by an adapter's
@@ -174,6 +187,8 @@ impl LiveAuth {
             verify_token_throttle: None,
             #[cfg(feature = "local-idp")]
             account: None,
+            #[cfg(feature = "oidc")]
+            oidc: None,
         }
     }
 
@@ -235,6 +250,17 @@ impl LiveAuth {
         self.inner.session_check_every
     }
 
+    /// The ids and button names of the providers served, in id order.
+    #[cfg(feature = "oidc")]
+    pub fn oidc_providers(&self) -> Vec<(String, String)> {
+        self.inner.oidc.as_ref().map_or_else(Vec::new, |oidc| {
+            oidc.providers
+                .values()
+                .map(|p| (p.id().to_owned(), p.config().name().to_owned()))
+                .collect()
+        })
+    }
+
     /// The local identity provider the `/local/*` routes use, if one is
     /// configured.
     #[cfg(feature = "local-idp")]
@@ -266,9 +292,21 @@ pub struct LiveAuthBuilder {
     verify_token_throttle: Option<Arc<dyn auth_core::throttle::Throttle>>,
     #[cfg(feature = "local-idp")]
     account: Option<crate::account::AccountFlows>,
+    #[cfg(feature = "oidc")]
+    oidc: Option<crate::oidc::OidcRoutes>,
 }
 
 impl LiveAuthBuilder {
+    /// Serves sign-in through OpenID Connect and OAuth 2.0 providers:
+    /// `GET {prefix}/{id}/login?next=`, `GET {prefix}/{id}/callback` (and
+    /// `POST` for providers that post back), and for a signed-in user
+    /// `POST {prefix}/{id}/link` and `POST {prefix}/{id}/unlink`.
+    #[cfg(feature = "oidc")]
+    pub fn with_oidc(mut self, routes: crate::oidc::OidcRoutes) -> Self {
+        self.oidc = Some(routes);
+        self
+    }
+
     /// Serves the local identity provider's routes (`{prefix}/local/*`):
     /// register, login, token, verify-token and revoke.
     #[cfg(feature = "local-idp")]
@@ -455,6 +493,11 @@ impl LiveAuthBuilder {
                  of 32+ random bytes with `SessionConfig::with_secret`"
             );
         }
+        #[cfg(feature = "oidc")]
+        let oidc = self
+            .oidc
+            .map(|routes| routes.build(&self.prefix))
+            .transpose()?;
         let sessions = Sessions::new(self.sessions, self.store.clone(), self.session)?;
         let actions = AuthActions::new(self.store, sessions.clone(), self.channel.clone());
         let cookie_name = self.cookie.cookie_name();
@@ -477,6 +520,8 @@ impl LiveAuthBuilder {
                 warnings: crate::warn::SetupWarnings::default(),
                 #[cfg(feature = "local-idp")]
                 local_idp: self.local_idp,
+                #[cfg(feature = "oidc")]
+                oidc,
                 #[cfg(feature = "local-idp")]
                 account: self
                     .account

@@ -65,6 +65,8 @@ pub mod fuzzing;
 mod guard;
 mod headers;
 mod live;
+#[cfg(feature = "oidc")]
+mod oidc;
 mod redirect;
 mod rejection;
 mod request;
@@ -89,6 +91,8 @@ pub use live::{
     CLIENT_JS, Incoming, LiveConnection, LivePage, MAX_MESSAGE_BURST, MAX_MESSAGE_BYTES,
     MESSAGE_REFILL, Outgoing, Region, Step, escape_html,
 };
+#[cfg(feature = "oidc")]
+pub use oidc::OidcRoutes;
 pub use redirect::safe_path;
 pub use rejection::Rejection;
 pub use request::{AuthRequest, RequestAuth, RequestBody};
@@ -99,6 +103,8 @@ pub use writer::Auth;
 pub use auth_core;
 #[cfg(feature = "local-idp")]
 pub use auth_local_idp;
+#[cfg(feature = "oidc")]
+pub use auth_oidc;
 pub use http;
 
 /// The README's examples, compiled and run as doctests so it cannot drift.

@@ -16,7 +16,6 @@ use crate::code::ErrorCode;
 use crate::config::LiveAuth;
 use crate::csrf::same_origin;
 use crate::form::Form;
-use crate::redirect::{safe_path, same_host_referer, with_error};
 use crate::request::{AuthRequest, RequestBody};
 use crate::response::{Response, busy, json, refused, see_other, too_many};
 
@@ -242,32 +241,19 @@ impl LiveAuth {
         }
     }
 
-    /// The checks every form route makes first: same origin (else 403), a
-    /// configured provider (else 404), a body within the limit (else 413)
-    /// that is a form (else 415).
+    /// The checks every local form route makes first: those of
+    /// [`LiveAuth::form_of`], and a configured provider (else 404).
     #[allow(clippy::result_large_err)] // the refusal is the response itself
     pub(super) fn prepare(&self, request: &AuthRequest) -> Result<(Form, Arc<LocalIdP>), Response> {
         if !same_origin(&request.headers) {
             return Err(refused(StatusCode::FORBIDDEN, "forbidden"));
         }
-        self.inner
-            .warnings
-            .check_origin(self.inner.cookie.secure, &request.headers);
         let idp = self
             .inner
             .local_idp
             .clone()
             .ok_or_else(|| refused(StatusCode::NOT_FOUND, "not found"))?;
-        let body = match &request.body {
-            RequestBody::Bytes(body) => body.as_ref(),
-            RequestBody::Empty => &[],
-            RequestBody::TooLarge => {
-                return Err(refused(StatusCode::PAYLOAD_TOO_LARGE, "payload too large"));
-            }
-        };
-        let form = Form::parse(&request.headers, body)
-            .ok_or_else(|| refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported media type"))?;
-        Ok((form, idp))
+        Ok((self.form_of(request)?, idp))
     }
 
     /// The answer to a provider failure on a form route: 503 with
@@ -283,25 +269,6 @@ impl LiveAuth {
             LocalIdpError::Busy { retry_after } => busy(*retry_after),
             other => self.fail(headers, form, other.into()),
         }
-    }
-
-    /// Where a form failure goes: `error_next`, else the same-host
-    /// `Referer`, else the fallback path; with `?error=<code>`.
-    pub(super) fn fail(&self, headers: &HeaderMap, form: &Form, code: ErrorCode) -> Response {
-        let target = form
-            .get("error_next")
-            .and_then(safe_path)
-            .map(str::to_owned)
-            .or_else(|| same_host_referer(headers))
-            .unwrap_or_else(|| self.inner.fallback_path.clone());
-        see_other(&with_error(&target, code.as_str()))
-    }
-
-    /// Where a success goes: `next` when it is a path on this site.
-    pub(super) fn next_path<'a>(&'a self, form: &'a Form) -> &'a str {
-        form.get("next")
-            .and_then(safe_path)
-            .unwrap_or(&self.inner.fallback_path)
     }
 
     /// Signs in under a new session id (the cookie's old session, planted

@@ -2,8 +2,12 @@
 
 #[cfg(feature = "local-idp")]
 mod account;
+#[cfg(any(feature = "local-idp", feature = "oidc"))]
+mod forms;
 #[cfg(feature = "local-idp")]
 mod local;
+#[cfg(feature = "oidc")]
+mod oidc;
 
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderValue, Method, StatusCode};
@@ -15,7 +19,7 @@ use crate::response::{Body, Response, text};
 
 /// Largest form body the local routes read, in bytes; longer bodies are
 /// refused with 413.
-#[cfg(feature = "local-idp")]
+#[cfg(any(feature = "local-idp", feature = "oidc"))]
 pub(crate) const MAX_FORM_BYTES: usize = 16 * 1024;
 
 /// Largest `verify-token` body read, in bytes (a token is at most
@@ -74,6 +78,24 @@ pub enum Route {
     /// `POST {prefix}/local/confirm-email` (account flows).
     #[cfg(feature = "local-idp")]
     ConfirmEmail,
+    /// `GET {prefix}/{provider}/login?next=`: starts a provider sign-in.
+    #[cfg(feature = "oidc")]
+    OidcLogin,
+    /// `GET {prefix}/{provider}/callback`: where the provider sends the
+    /// browser back.
+    #[cfg(feature = "oidc")]
+    OidcCallback,
+    /// `POST {prefix}/{provider}/callback`: the same, for providers that
+    /// post back (`response_mode=form_post`, Apple). State-bound, not
+    /// same-origin: the provider's page posts it.
+    #[cfg(feature = "oidc")]
+    OidcCallbackPost,
+    /// `POST {prefix}/{provider}/link` (signed in).
+    #[cfg(feature = "oidc")]
+    OidcLink,
+    /// `POST {prefix}/{provider}/unlink` (signed in).
+    #[cfg(feature = "oidc")]
+    OidcUnlink,
 }
 
 impl Route {
@@ -81,7 +103,9 @@ impl Route {
     pub fn method(self) -> Method {
         match self {
             Self::LiveSocket | Self::ClientJs => Method::GET,
-            #[cfg(feature = "local-idp")]
+            #[cfg(feature = "oidc")]
+            Self::OidcLogin | Self::OidcCallback => Method::GET,
+            #[cfg(any(feature = "local-idp", feature = "oidc"))]
             _ => Method::POST,
         }
     }
@@ -117,6 +141,14 @@ impl Route {
             Self::ChangeEmail => "/local/change-email",
             #[cfg(feature = "local-idp")]
             Self::ConfirmEmail => "/local/confirm-email",
+            #[cfg(feature = "oidc")]
+            Self::OidcLogin => "/login",
+            #[cfg(feature = "oidc")]
+            Self::OidcCallback | Self::OidcCallbackPost => "/callback",
+            #[cfg(feature = "oidc")]
+            Self::OidcLink => "/link",
+            #[cfg(feature = "oidc")]
+            Self::OidcUnlink => "/unlink",
         }
     }
 
@@ -126,9 +158,11 @@ impl Route {
     pub fn body_limit(self) -> usize {
         match self {
             Self::LiveSocket | Self::ClientJs => 0,
+            #[cfg(feature = "oidc")]
+            Self::OidcLogin | Self::OidcCallback => 0,
             #[cfg(feature = "local-idp")]
             Self::LocalVerifyToken => MAX_VERIFY_BYTES,
-            #[cfg(feature = "local-idp")]
+            #[cfg(any(feature = "local-idp", feature = "oidc"))]
             _ => MAX_FORM_BYTES,
         }
     }
@@ -171,16 +205,37 @@ impl LiveAuth {
                 ]);
             }
         }
-        routes
+        #[cfg_attr(not(feature = "oidc"), allow(unused_mut))]
+        let mut mounted: Vec<(String, Route)> = routes
             .into_iter()
             .map(|route| (format!("{}{}", self.prefix(), route.path()), route))
-            .collect()
+            .collect();
+        #[cfg(feature = "oidc")]
+        if let Some(oidc) = &self.inner.oidc {
+            for (id, provider) in &oidc.providers {
+                let mut kinds = vec![
+                    Route::OidcLogin,
+                    Route::OidcCallback,
+                    Route::OidcLink,
+                    Route::OidcUnlink,
+                ];
+                if provider.config().uses_form_post() {
+                    kinds.push(Route::OidcCallbackPost);
+                }
+                mounted.extend(
+                    kinds
+                        .into_iter()
+                        .map(|route| (format!("{}/{id}{}", self.prefix(), route.path()), route)),
+                );
+            }
+        }
+        mounted
     }
 
     /// Answers a request for `route`. The live socket is not answered here:
     /// an upgrade request that reaches this gets 426.
     #[cfg_attr(
-        not(feature = "local-idp"),
+        not(any(feature = "local-idp", feature = "oidc")),
         allow(unused_variables, clippy::unused_async)
     )]
     pub async fn handle(&self, route: Route, request: AuthRequest) -> Response {
@@ -213,6 +268,14 @@ impl LiveAuth {
             Route::ChangeEmail => self.change_email(request).await,
             #[cfg(feature = "local-idp")]
             Route::ConfirmEmail => self.confirm_email(request).await,
+            #[cfg(feature = "oidc")]
+            Route::OidcLogin => self.oidc_login(request).await,
+            #[cfg(feature = "oidc")]
+            Route::OidcCallback | Route::OidcCallbackPost => self.oidc_callback(request).await,
+            #[cfg(feature = "oidc")]
+            Route::OidcLink => self.oidc_link(request).await,
+            #[cfg(feature = "oidc")]
+            Route::OidcUnlink => self.oidc_unlink(request).await,
         }
     }
 }
