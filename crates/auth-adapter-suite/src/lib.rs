@@ -46,8 +46,16 @@ use auth_http::{ConfigError, Guard, LiveAuth, LiveAuthBuilder, LivePage, Region,
 /// | `POST /grant` | same origin only: grants `role=admin` to the request's principal and answers `303` to `/live` |
 /// | `GET /admin` | `admin page`, behind the adapter's guard for `Guard::policy("AdminOnly")` |
 pub trait Adapter {
-    /// Serves `auth` and the app above; returns the listening address.
-    fn serve(auth: LiveAuth) -> SocketAddr;
+    /// Serves `auth` and the app above on `listener` (bound, blocking or
+    /// not); returns its address.
+    fn serve_on(auth: LiveAuth, listener: std::net::TcpListener) -> SocketAddr;
+
+    /// Serves `auth` and the app above on a fresh loopback port; returns
+    /// the listening address.
+    fn serve(auth: LiveAuth) -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback port");
+        Self::serve_on(auth, listener)
+    }
 }
 
 /// The test secret for the local IdP's tokens.
@@ -66,6 +74,15 @@ pub fn live_auth() -> LiveAuth {
 pub fn live_auth_with(
     configure: impl FnOnce(LiveAuthBuilder) -> LiveAuthBuilder,
 ) -> Result<LiveAuth, ConfigError> {
+    live_auth_over(Arc::new(MemoryStore::new()), configure)
+}
+
+/// As [`live_auth_with`], over `store` (for parts the builder takes that
+/// need the store too, such as providers).
+pub fn live_auth_over(
+    store: Arc<MemoryStore>,
+    configure: impl FnOnce(LiveAuthBuilder) -> LiveAuthBuilder,
+) -> Result<LiveAuth, ConfigError> {
     let page = LivePage::new("live")
         .with_guard(Guard::login_required())
         .with_region(Region::new("claims", |p: &Principal| {
@@ -81,7 +98,6 @@ pub fn live_auth_with(
                 .with_policy("AdminOnly")
                 .otherwise(|_| "admin content hidden".to_owned()),
         );
-    let store = Arc::new(MemoryStore::new());
     let builder = LiveAuth::builder(
         store.clone(),
         Arc::new(MemorySessionBackend::new()),
@@ -191,6 +207,7 @@ macro_rules! adapter_suite {
         $crate::hostile_tokens_cases!($adapter);
         $crate::limits_cases!($adapter);
         $crate::account_cases!($adapter);
+        $crate::oidc_cases!($adapter);
     };
     (@module $adapter:ty, $module:ident; $($case:ident),+ $(,)?) => {
         mod $module {

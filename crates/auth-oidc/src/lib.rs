@@ -39,3 +39,6 @@ pub use flow::{
 };
 pub use http::{HttpError, MAX_RESPONSE_BYTES};
 pub use provider::OidcProvider;
+
+#[cfg(feature = "testkit")]
+pub mod testkit;

@@ -11,6 +11,7 @@ pub mod hostile_tokens;
 pub mod limits;
 pub mod live;
 pub mod local;
+pub mod oidc;
 pub mod pages;
 pub mod tokens;
 
