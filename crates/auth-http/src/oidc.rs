@@ -42,7 +42,10 @@ impl OidcRoutes {
             let redirect_ok = url::Url::parse(provider.config().redirect_uri())
                 .is_ok_and(|url| url.path() == callback);
             if !redirect_ok {
-                return Err(ConfigError::OidcRedirect { provider: id, path: callback });
+                return Err(ConfigError::OidcRedirect {
+                    provider: id,
+                    path: callback,
+                });
             }
             if providers.insert(id.clone(), provider).is_some() {
                 return Err(ConfigError::DuplicateProvider(id));

@@ -21,9 +21,9 @@ static UNLINK_LOCKS: LazyLock<Vec<Mutex<()>>> =
     LazyLock::new(|| (0..64).map(|_| Mutex::new(())).collect());
 
 fn unlink_lock(user_id: &str) -> &'static Mutex<()> {
-    let hash = user_id
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let hash = user_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     let index = usize::try_from(hash % 64).unwrap_or(0);
     &UNLINK_LOCKS[index]
 }
@@ -123,8 +123,9 @@ pub(crate) async fn unlink(
 ) -> Result<(), AccountError> {
     let _one_at_a_time = unlink_lock(user_id).lock().await;
     let links = store.links_of(user_id).await?;
-    let (removed, kept): (Vec<_>, Vec<_>) =
-        links.into_iter().partition(|link| link.provider == provider);
+    let (removed, kept): (Vec<_>, Vec<_>) = links
+        .into_iter()
+        .partition(|link| link.provider == provider);
     if removed.is_empty() {
         return Err(AccountError::NotLinked);
     }

@@ -164,7 +164,10 @@ mod tests {
             "role": "admin",
         }));
         let claims = map.apply(&raw);
-        assert_eq!(claims, vec![Claim::new("group", "a"), Claim::new("group", "7")]);
+        assert_eq!(
+            claims,
+            vec![Claim::new("group", "a"), Claim::new("group", "7")]
+        );
         let many = object(json!({ "groups": vec!["g"; 500] }));
         assert_eq!(map.apply(&many).len(), MAX_MAPPED_CLAIMS);
     }
@@ -182,9 +185,12 @@ mod tests {
         .unwrap();
         assert_eq!(found.email.as_deref(), Some("ada@example.com"));
         assert!(found.email_verified);
-        let unverified =
-            Identity::from_claims("p", &object(json!({"sub": "s", "email_verified": true})), &map)
-                .unwrap();
+        let unverified = Identity::from_claims(
+            "p",
+            &object(json!({"sub": "s", "email_verified": true})),
+            &map,
+        )
+        .unwrap();
         assert!(!unverified.email_verified, "no email, nothing verified");
     }
 }

@@ -122,7 +122,9 @@ impl FlowKey {
         if value.len() > MAX_SEALED_LEN {
             return Err("the flow cookie is too long");
         }
-        let (payload, tag) = value.split_once('.').ok_or("the flow cookie is malformed")?;
+        let (payload, tag) = value
+            .split_once('.')
+            .ok_or("the flow cookie is malformed")?;
         let tag = URL_SAFE_NO_PAD
             .decode(tag)
             .map_err(|_| "the flow cookie is malformed")?;
@@ -220,12 +222,17 @@ mod tests {
         let other = FlowKey::new("j".repeat(32)).unwrap();
         assert!(other.open(&sealed).is_err(), "another key");
         let (payload, tag) = sealed.split_once('.').unwrap();
-        let forged = URL_SAFE_NO_PAD.encode(
-            serde_json::to_vec(&flow("attacker", unix_now() + 60)).unwrap(),
+        let forged =
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&flow("attacker", unix_now() + 60)).unwrap());
+        assert!(
+            key.open(&format!("{forged}.{tag}")).is_err(),
+            "swapped payload"
         );
-        assert!(key.open(&format!("{forged}.{tag}")).is_err(), "swapped payload");
         assert!(key.open(payload).is_err(), "no tag");
-        assert!(key.open(&key.seal(&flow("s", unix_now() - 1))).is_err(), "expired");
+        assert!(
+            key.open(&key.seal(&flow("s", unix_now() - 1))).is_err(),
+            "expired"
+        );
         assert!(key.open(&"a".repeat(MAX_SEALED_LEN + 1)).is_err());
         assert!(FlowKey::new("short").is_err());
     }

@@ -31,7 +31,9 @@ fn client(
 > {
     let setup = |what: &str, error: url::ParseError| OidcError::Setup(format!("{what}: {error}"));
     let mut client = BasicClient::new(ClientId::new(config.client_id.clone()))
-        .set_auth_uri(AuthUrl::new(endpoints.authorize.clone()).map_err(|e| setup("authorize URL", e))?)
+        .set_auth_uri(
+            AuthUrl::new(endpoints.authorize.clone()).map_err(|e| setup("authorize URL", e))?,
+        )
         .set_token_uri(TokenUrl::new(endpoints.token.clone()).map_err(|e| setup("token URL", e))?)
         .set_redirect_uri(
             RedirectUrl::new(config.redirect_uri.clone()).map_err(|e| setup("redirect URI", e))?,
@@ -74,8 +76,12 @@ pub(crate) async fn finish(
     code: &auth_core::AuthorizationCode,
 ) -> Result<Map<String, Value>, OidcError> {
     let token = client(endpoints, config)?
-        .exchange_code(oauth2::AuthorizationCode::new(code.code.expose().to_owned()))
-        .set_pkce_verifier(PkceCodeVerifier::new(code.pkce_verifier.expose().to_owned()))
+        .exchange_code(oauth2::AuthorizationCode::new(
+            code.code.expose().to_owned(),
+        ))
+        .set_pkce_verifier(PkceCodeVerifier::new(
+            code.pkce_verifier.expose().to_owned(),
+        ))
         .request_async(http)
         .await
         .map_err(|error| match error {
@@ -89,7 +95,11 @@ pub(crate) async fn finish(
         .get_json(&format!("{}/user", endpoints.api), bearer, GITHUB_JSON)
         .await?;
     let emails = http
-        .get_json(&format!("{}/user/emails", endpoints.api), bearer, GITHUB_JSON)
+        .get_json(
+            &format!("{}/user/emails", endpoints.api),
+            bearer,
+            GITHUB_JSON,
+        )
         .await?;
     user_claims(user, &emails)
 }

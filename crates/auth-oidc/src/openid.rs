@@ -145,7 +145,9 @@ impl OpenId {
                 code.code.expose().to_owned(),
             ))
             .map_err(|error| OidcError::Setup(error.to_string()))?
-            .set_pkce_verifier(PkceCodeVerifier::new(code.pkce_verifier.expose().to_owned()))
+            .set_pkce_verifier(PkceCodeVerifier::new(
+                code.pkce_verifier.expose().to_owned(),
+            ))
             .request_async(http)
             .await
             .map_err(|error| match error {
@@ -154,14 +156,26 @@ impl OpenId {
                 }
                 other => OidcError::Exchange(other.to_string()),
             })?;
-        let token = response.id_token().ok_or(OidcError::Missing("an ID token"))?;
+        let token = response
+            .id_token()
+            .ok_or(OidcError::Missing("an ID token"))?;
         let nonce = Nonce::new(code.nonce.expose().to_owned());
-        let mut claims = match check(&rp.id_token_verifier(), token, &nonce, response.access_token()) {
+        let mut claims = match check(
+            &rp.id_token_verifier(),
+            token,
+            &nonce,
+            response.access_token(),
+        ) {
             Err(OidcError::IdToken(TokenRejection::UnknownKey))
                 if self.refresh_keys(http, config, &metadata).await? =>
             {
                 let refreshed = client(self.metadata(http).await?, config)?;
-                check(&refreshed.id_token_verifier(), token, &nonce, response.access_token())
+                check(
+                    &refreshed.id_token_verifier(),
+                    token,
+                    &nonce,
+                    response.access_token(),
+                )
             }
             other => other,
         }?;
@@ -204,10 +218,12 @@ fn client(
         .client_secret
         .as_ref()
         .map(|secret| ClientSecret::new(secret.expose().to_owned()));
-    Ok(
-        CoreClient::from_provider_metadata(metadata, ClientId::new(config.client_id.clone()), secret)
-            .set_redirect_uri(redirect),
+    Ok(CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(config.client_id.clone()),
+        secret,
     )
+    .set_redirect_uri(redirect))
 }
 
 /// Checks `token` (issuer, audience, expiry, nonce, signature with an

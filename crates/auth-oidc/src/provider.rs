@@ -62,8 +62,14 @@ impl OidcProvider {
                 "a provider id is letters, digits, `-` and `_`, and not `local`".into(),
             ));
         }
-        if let Some(kind) = config.claim_map.targets().find(|kind| auth_core::is_reserved_claim(kind)) {
-            return Err(OidcError::Setup(format!("the claim map may not write `{kind}`")));
+        if let Some(kind) = config
+            .claim_map
+            .targets()
+            .find(|kind| auth_core::is_reserved_claim(kind))
+        {
+            return Err(OidcError::Setup(format!(
+                "the claim map may not write `{kind}`"
+            )));
         }
         let backend = match &config.kind {
             ProviderKind::OpenId { issuer } => Backend::OpenId(OpenId::new(issuer)?),

@@ -38,7 +38,9 @@ impl TestProvider {
     /// start within ten seconds.
     pub async fn start(redirect_uris: &[String]) -> Self {
         assert!(
-            std::path::Path::new(DIR).join("node_modules/oidc-provider").is_dir(),
+            std::path::Path::new(DIR)
+                .join("node_modules/oidc-provider")
+                .is_dir(),
             "the test OpenID Provider needs its npm packages: run `npm ci --prefix {DIR}`"
         );
         let client_id = format!("client-{}", uuid::Uuid::new_v4().simple());
@@ -70,8 +72,8 @@ impl TestProvider {
                 sink.clear();
             }
         });
-        let ready: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|_| panic!("unexpected first line {line:?}"));
+        let ready: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|_| panic!("unexpected first line {line:?}"));
         let issuer = ready["issuer"].as_str().expect("an issuer").to_owned();
         Self {
             issuer,
@@ -120,7 +122,10 @@ impl TestProvider {
             }
             let status = response.status();
             if status.is_redirection() {
-                let location = response.headers()["location"].to_str().expect("text").to_owned();
+                let location = response.headers()["location"]
+                    .to_str()
+                    .expect("text")
+                    .to_owned();
                 let target = reqwest::Url::parse(&next)
                     .and_then(|base| base.join(&location))
                     .expect("a usable Location");
@@ -131,7 +136,10 @@ impl TestProvider {
                 continue;
             }
             let page = response.text().await.unwrap_or_default();
-            assert!(status.is_success(), "provider page {next} answered {status}: {page}");
+            assert!(
+                status.is_success(),
+                "provider page {next} answered {status}: {page}"
+            );
             if page.contains("name=\"prompt\" value=\"login\"") {
                 form = Some(vec![
                     ("prompt", "login".to_owned()),

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use auth_core::memory::MemoryStore;
 use auth_core::{AuthorizationCode, unix_now};
-use auth_oidc::{FlowPurpose, OidcError, OidcProvider, PendingFlow, ProviderConfig, TokenRejection};
+use auth_oidc::{
+    FlowPurpose, OidcError, OidcProvider, PendingFlow, ProviderConfig, TokenRejection,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
@@ -155,7 +157,10 @@ impl Forge {
     async fn finish(&self, flow: &PendingFlow, token: String) -> Result<String, OidcError> {
         self.state.lock().unwrap().id_token = token;
         let code = AuthorizationCode::new("code", flow.pkce_verifier.clone(), flow.nonce.clone());
-        self.provider.identify(&code).await.map(|identity| identity.subject)
+        self.provider
+            .identify(&code)
+            .await
+            .map(|identity| identity.subject)
     }
 
     fn fetches(&self) -> usize {
@@ -193,7 +198,11 @@ async fn wrong_issuer_audience_expiry_or_nonce_are_refused() {
         ("iss", json!("https://evil.example"), TokenRejection::Issuer),
         ("aud", json!("another-client"), TokenRejection::Audience),
         ("exp", json!(unix_now() - 600), TokenRejection::Expired),
-        ("nonce", json!("a nonce of another flow"), TokenRejection::Nonce),
+        (
+            "nonce",
+            json!("a nonce of another flow"),
+            TokenRejection::Nonce,
+        ),
     ];
     for (field, value, reason) in cases {
         let flow = forge.flow().await;
@@ -212,7 +221,10 @@ async fn a_token_replayed_into_another_flow_fails_its_nonce() {
     let token = rs256(&signing, &forge.claims(&first));
     assert!(forge.finish(&first, token.clone()).await.is_ok());
     let second = forge.flow().await;
-    assert_eq!(refused(forge.finish(&second, token).await), TokenRejection::Nonce);
+    assert_eq!(
+        refused(forge.finish(&second, token).await),
+        TokenRejection::Nonce
+    );
 }
 
 #[tokio::test]
@@ -241,7 +253,10 @@ async fn alg_none_and_hs256_keyed_with_the_public_key_are_refused() {
         &EncodingKey::from_secret(&signing.public_pem),
     )
     .unwrap();
-    assert_eq!(refused(forge.finish(&flow, confused).await), TokenRejection::Algorithm);
+    assert_eq!(
+        refused(forge.finish(&flow, confused).await),
+        TokenRejection::Algorithm
+    );
 }
 
 #[tokio::test]
@@ -268,19 +283,21 @@ async fn a_rotated_key_is_fetched_once_and_an_unknown_one_stays_refused() {
     let forge = forge(&first, Duration::from_secs(60)).await;
     let flow = forge.flow().await;
     let at_discovery = forge.fetches();
-    forge
-        .state
-        .lock()
-        .unwrap()
-        .keys
-        .push(rotated.jwk.clone());
+    forge.state.lock().unwrap().keys.push(rotated.jwk.clone());
     let token = rs256(&rotated, &forge.claims(&flow));
     assert_eq!(forge.finish(&flow, token).await.unwrap(), "victim");
-    assert_eq!(forge.fetches(), at_discovery + 1, "one fetch for the new key");
+    assert_eq!(
+        forge.fetches(),
+        at_discovery + 1,
+        "one fetch for the new key"
+    );
 
     let flow = forge.flow().await;
     let token = rs256(&never_published, &forge.claims(&flow));
-    assert_eq!(refused(forge.finish(&flow, token).await), TokenRejection::UnknownKey);
+    assert_eq!(
+        refused(forge.finish(&flow, token).await),
+        TokenRejection::UnknownKey
+    );
     assert_eq!(
         forge.fetches(),
         at_discovery + 1,
@@ -295,6 +312,9 @@ async fn an_unknown_key_is_refused_after_a_fresh_fetch() {
     let flow = forge.flow().await;
     let before = forge.fetches();
     let token = rs256(&key("k9"), &forge.claims(&flow));
-    assert_eq!(refused(forge.finish(&flow, token).await), TokenRejection::UnknownKey);
+    assert_eq!(
+        refused(forge.finish(&flow, token).await),
+        TokenRejection::UnknownKey
+    );
     assert_eq!(forge.fetches(), before + 1);
 }

@@ -71,7 +71,10 @@ impl OidcApp {
             answer.location().starts_with(&self.provider.issuer),
             "{answer:?}"
         );
-        assert!(answer.header("set-cookie").contains("HttpOnly"), "{answer:?}");
+        assert!(
+            answer.header("set-cookie").contains("HttpOnly"),
+            "{answer:?}"
+        );
         (answer.location().to_owned(), answer.cookie())
     }
 
@@ -111,7 +114,10 @@ impl OidcApp {
     pub(crate) async fn link(&self, cookie: &str, login: &str) -> Answer {
         let start = self.post("link", cookie, "/profile").await;
         assert_eq!(start.status, 303, "{start:?}");
-        assert!(start.location().starts_with(&self.provider.issuer), "{start:?}");
+        assert!(
+            start.location().starts_with(&self.provider.issuer),
+            "{start:?}"
+        );
         let back = self.authorize(start.location(), login).await;
         let both = format!("{cookie}; {}", start.cookie());
         self.callback(&back, &both).await
@@ -139,7 +145,10 @@ pub async fn first_sign_in_creates_the_user_and_the_link<A: Adapter>() {
     assert_eq!(answer.status, 303, "{answer:?}");
     assert_eq!(answer.location(), "/live");
     let session = answer.cookie();
-    assert!(session.starts_with(&format!("{}=", app.served.auth.cookie_name())), "{answer:?}");
+    assert!(
+        session.starts_with(&format!("{}=", app.served.auth.cookie_name())),
+        "{answer:?}"
+    );
     let whoami = get(app.served.addr, "/whoami", Some(&session)).await.body;
     assert_eq!(whoami, "User alice");
     let user_id = app.owner("alice").await.expect("linked");
@@ -148,7 +157,10 @@ pub async fn first_sign_in_creates_the_user_and_the_link<A: Adapter>() {
     assert_eq!(user.email.as_deref(), Some("alice@example.com"));
     let links = app.store.links_of(&user_id).await.unwrap();
     assert_eq!(links.len(), 1);
-    assert_eq!(links[0].claims, vec![auth_core::Claim::new("email_verified", "true")]);
+    assert_eq!(
+        links[0].claims,
+        vec![auth_core::Claim::new("email_verified", "true")]
+    );
     let again = app.sign_in("alice", "/").await;
     assert_eq!(again.status, 303, "{again:?}");
     assert_ne!(again.cookie(), session, "every sign-in is a new session");
@@ -178,7 +190,11 @@ pub async fn callbacks_without_this_browsers_state_are_refused<A: Adapter>() {
     ] {
         let answer = app.callback(path, cookie).await;
         assert_eq!(answer.status, 303, "{answer:?}");
-        assert_eq!(answer.location(), "/login_local?error=state", "{path} {cookie}");
+        assert_eq!(
+            answer.location(),
+            "/login_local?error=state",
+            "{path} {cookie}"
+        );
         let session = format!("{}=", app.served.auth.cookie_name());
         assert!(!answer.cookie().starts_with(&session), "{answer:?}");
     }
@@ -213,37 +229,61 @@ pub async fn an_unverified_email_cannot_take_over_an_account<A: Adapter>() {
         let registered = form(
             app.served.addr,
             "/auth/local/register",
-            &[("email", email), ("password", "correct horse battery"), ("next", "/")],
+            &[
+                ("email", email),
+                ("password", "correct horse battery"),
+                ("next", "/"),
+            ],
             &[],
         )
         .await;
         assert_eq!(registered.status, 303, "{registered:?}");
     }
     let refused = app.sign_in("unverified@example.com", "/live").await;
-    assert_eq!(refused.location(), "/login_local?error=exists", "{refused:?}");
+    assert_eq!(
+        refused.location(),
+        "/login_local?error=exists",
+        "{refused:?}"
+    );
     assert_eq!(app.owner("unverified@example.com").await, None);
     let joined = app.sign_in("dora@example.com", "/live").await;
     assert_eq!(joined.location(), "/live", "{joined:?}");
-    let local = app.store.find_by_provider("local", "dora@example.com").await.unwrap().unwrap();
+    let local = app
+        .store
+        .find_by_provider("local", "dora@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(app.owner("dora@example.com").await, Some(local.user_id));
 
     let strict = OidcApp::start::<A>(|config| config).await;
     let registered = form(
         strict.served.addr,
         "/auth/local/register",
-        &[("email", "erin@example.com"), ("password", "correct horse battery")],
+        &[
+            ("email", "erin@example.com"),
+            ("password", "correct horse battery"),
+        ],
         &[],
     )
     .await;
     assert_eq!(registered.status, 303);
     let refused = strict.sign_in("erin@example.com", "/live").await;
-    assert_eq!(refused.location(), "/login_local?error=exists", "{refused:?}");
+    assert_eq!(
+        refused.location(),
+        "/login_local?error=exists",
+        "{refused:?}"
+    );
 }
 
 /// `next` is followed only when it is a path on this site.
 pub async fn next_never_leaves_the_site<A: Adapter>() {
     let app = OidcApp::start::<A>(|config| config).await;
-    for hostile in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
+    for hostile in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
         let answer = app.sign_in("frank", hostile).await;
         assert_eq!(answer.status, 303, "{answer:?}");
         assert_eq!(answer.location(), "/", "{hostile}");
@@ -257,15 +297,26 @@ pub async fn a_signed_in_user_links_and_unlinks<A: Adapter>() {
     let registered = form(
         app.served.addr,
         "/auth/local/register",
-        &[("email", "gail@example.com"), ("password", "correct horse battery")],
+        &[
+            ("email", "gail@example.com"),
+            ("password", "correct horse battery"),
+        ],
         &[],
     )
     .await;
     let cookie = registered.cookie();
     let linked = app.link(&cookie, "gail-at-provider").await;
     assert_eq!(linked.location(), "/profile", "{linked:?}");
-    let local = app.store.find_by_provider("local", "gail@example.com").await.unwrap().unwrap();
-    assert_eq!(app.owner("gail-at-provider").await, Some(local.user_id.clone()));
+    let local = app
+        .store
+        .find_by_provider("local", "gail@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        app.owner("gail-at-provider").await,
+        Some(local.user_id.clone())
+    );
 
     let cross_site = form(
         app.served.addr,
@@ -276,7 +327,10 @@ pub async fn a_signed_in_user_links_and_unlinks<A: Adapter>() {
     .await;
     assert_eq!(cross_site.status, 403);
     let anonymous = app.post("link", "", "/profile").await;
-    assert!(anonymous.location().ends_with("error=signed_out"), "{anonymous:?}");
+    assert!(
+        anonymous.location().ends_with("error=signed_out"),
+        "{anonymous:?}"
+    );
 
     let unlinked = app.post("unlink", &cookie, "/profile").await;
     assert_eq!(unlinked.location(), "/profile", "{unlinked:?}");
@@ -293,18 +347,27 @@ pub async fn the_last_way_in_stays_and_links_never_move<A: Adapter>() {
     let cookie = signed_in.cookie();
     let owner = app.owner("hank").await.expect("linked");
     let refused = app.post("unlink", &cookie, "/profile").await;
-    assert!(refused.location().ends_with("error=last_sign_in"), "{refused:?}");
+    assert!(
+        refused.location().ends_with("error=last_sign_in"),
+        "{refused:?}"
+    );
     assert_eq!(app.owner("hank").await.as_deref(), Some(owner.as_str()));
 
     let other = form(
         app.served.addr,
         "/auth/local/register",
-        &[("email", "ivy@example.com"), ("password", "correct horse battery")],
+        &[
+            ("email", "ivy@example.com"),
+            ("password", "correct horse battery"),
+        ],
         &[],
     )
     .await;
     let moved = app.link(&other.cookie(), "hank").await;
-    assert!(moved.location().ends_with("error=linked_elsewhere"), "{moved:?}");
+    assert!(
+        moved.location().ends_with("error=linked_elsewhere"),
+        "{moved:?}"
+    );
     assert_eq!(app.owner("hank").await, Some(owner));
 }
 

@@ -54,8 +54,13 @@ impl LiveAuth {
             .and_then(safe_path)
             .unwrap_or(&next)
             .to_owned();
-        self.redirect_to_provider(&provider, FlowPurpose::Link { user_id }, &next, &failure_page)
-            .await
+        self.redirect_to_provider(
+            &provider,
+            FlowPurpose::Link { user_id },
+            &next,
+            &failure_page,
+        )
+        .await
     }
 
     /// `POST {prefix}/{provider}/unlink` (signed in, same origin).
@@ -69,7 +74,11 @@ impl LiveAuth {
                 tracing::info!(provider = provider.id(), %user_id, "provider unlinked");
                 see_other(self.next_path(&form))
             }
-            Err(error) => self.fail(&request.headers, &form, ErrorCode::from(&OidcError::from(error))),
+            Err(error) => self.fail(
+                &request.headers,
+                &form,
+                ErrorCode::from(&OidcError::from(error)),
+            ),
         }
     }
 
@@ -109,7 +118,8 @@ impl LiveAuth {
         callback: &Callback,
     ) -> Result<PendingFlow, ErrorCode> {
         let oidc = self.inner.oidc.as_ref().ok_or(ErrorCode::Unknown)?;
-        let sealed = flow_cookie_value(headers, &self.flow_cookie_name()).ok_or(ErrorCode::State)?;
+        let sealed =
+            flow_cookie_value(headers, &self.flow_cookie_name()).ok_or(ErrorCode::State)?;
         let flow = oidc.key.open(&sealed).map_err(|reason| {
             tracing::debug!(reason, "provider callback refused");
             ErrorCode::State
@@ -144,7 +154,10 @@ impl LiveAuth {
         let code = AuthorizationCode::new(code, flow.pkce_verifier, flow.nonce);
         match flow.purpose {
             FlowPurpose::SignIn => {
-                let authenticated = provider.sign_in(&code).await.map_err(|e| ErrorCode::from(&e))?;
+                let authenticated = provider
+                    .sign_in(&code)
+                    .await
+                    .map_err(|e| ErrorCode::from(&e))?;
                 let previous = request.session.cookie_key();
                 let cookie = self
                     .sign_in(previous.as_ref(), authenticated.principal)
@@ -193,7 +206,10 @@ impl LiveAuth {
             Ok((url, flow)) => {
                 let mut response = see_other(url.as_str());
                 let headers = response.headers_mut();
-                headers.insert(SET_COOKIE, self.flow_cookie(provider, Some(oidc.key.seal(&flow))));
+                headers.insert(
+                    SET_COOKIE,
+                    self.flow_cookie(provider, Some(oidc.key.seal(&flow))),
+                );
                 headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 response
             }
@@ -311,9 +327,9 @@ impl From<&OidcError> for ErrorCode {
             OidcError::Account(AccountError::EmailInUse) => Self::Exists,
             OidcError::Account(AccountError::LinkedElsewhere) => Self::LinkedElsewhere,
             OidcError::Account(AccountError::LastSignIn) => Self::LastSignIn,
-            OidcError::Account(AccountError::NotLinked | AccountError::Disabled | AccountError::Invalid(_)) => {
-                Self::Invalid
-            }
+            OidcError::Account(
+                AccountError::NotLinked | AccountError::Disabled | AccountError::Invalid(_),
+            ) => Self::Invalid,
             OidcError::Flow(_) => Self::State,
             OidcError::Account(other) => {
                 tracing::error!(error = %other, "provider account step failed");

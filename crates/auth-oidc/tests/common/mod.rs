@@ -36,18 +36,24 @@ pub async fn serve<F>(handler: F) -> SocketAddr
 where
     F: Fn(Request) -> Reply + Send + Sync + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("loopback port");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback port");
     let addr = listener.local_addr().expect("bound");
     let handler = Arc::new(handler);
     tokio::spawn(async move {
         loop {
-            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
             let handler = handler.clone();
             tokio::spawn(async move {
                 let mut buffer = Vec::new();
                 let mut chunk = [0_u8; 4096];
                 let head_end = loop {
-                    let Ok(read) = stream.read(&mut chunk).await else { return };
+                    let Ok(read) = stream.read(&mut chunk).await else {
+                        return;
+                    };
                     if read == 0 {
                         return;
                     }
@@ -72,7 +78,9 @@ where
                     .unwrap_or(0);
                 let mut body = buffer[head_end + 4..].to_vec();
                 while body.len() < length {
-                    let Ok(read) = stream.read(&mut chunk).await else { return };
+                    let Ok(read) = stream.read(&mut chunk).await else {
+                        return;
+                    };
                     if read == 0 {
                         break;
                     }
