@@ -128,16 +128,13 @@ fn user_claims(user: Value, emails: &Value) -> Result<Map<String, Value>, OidcEr
         .find(|entry| entry.get("primary") == Some(&Value::Bool(true)))
         .or_else(|| verified.first())
         .and_then(|entry| entry.get("email").cloned());
-    match chosen {
-        Some(email) => {
-            claims.insert("email".into(), email);
-            claims.insert("email_verified".into(), Value::Bool(true));
-        }
-        None => {
-            // The profile's public email is not known to be verified.
-            claims.remove("email");
-            claims.insert("email_verified".into(), Value::Bool(false));
-        }
+    if let Some(email) = chosen {
+        claims.insert("email".into(), email);
+        claims.insert("email_verified".into(), Value::Bool(true));
+    } else {
+        // The profile's public email is not known to be verified.
+        claims.remove("email");
+        claims.insert("email_verified".into(), Value::Bool(false));
     }
     Ok(claims)
 }

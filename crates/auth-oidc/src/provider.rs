@@ -25,7 +25,7 @@ pub(crate) struct FlowSecrets {
 }
 
 enum Backend {
-    OpenId(OpenId),
+    OpenId(Box<OpenId>),
     GitHub(crate::config::GitHubEndpoints),
 }
 
@@ -72,7 +72,7 @@ impl OidcProvider {
             )));
         }
         let backend = match &config.kind {
-            ProviderKind::OpenId { issuer } => Backend::OpenId(OpenId::new(issuer)?),
+            ProviderKind::OpenId { issuer } => Backend::OpenId(Box::new(OpenId::new(issuer)?)),
             ProviderKind::GitHub(endpoints) => Backend::GitHub(endpoints.clone()),
         };
         Ok(Self {

@@ -3,6 +3,9 @@
 //! reached from the tests): the code exchange with PKCE, the numeric id as
 //! subject, and only a verified address as the email.
 
+// Helpers outside the test functions unwrap too: a failure is the test's.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::sync::{Arc, Mutex};
@@ -31,7 +34,7 @@ async fn github(emails: Value) -> (OidcProvider, Arc<Mutex<Vec<String>>>) {
             }
             ("GET", "/api/user") if authorized => common::json(
                 200,
-                &json!({"id": 583231, "login": "octocat", "name": "The Octocat", "email": "public@example.com"}),
+                &json!({"id": 583_231, "login": "octocat", "name": "The Octocat", "email": "public@example.com"}),
             ),
             ("GET", "/api/user/emails") if authorized => common::json(200, &emails),
             _ => common::json(401, &json!({"message": "Bad credentials"})),

@@ -2,6 +2,9 @@
 //! with discovery, PKCE and userinfo works, a code works once, and a code
 //! with the wrong PKCE verifier works never.
 
+// Helpers outside the test functions unwrap too: a failure is the test's.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use auth_core::AuthorizationCode;

@@ -153,9 +153,18 @@ pub async fn first_sign_in_creates_the_user_and_the_link<A: Adapter>() {
     assert_eq!(whoami, "User alice");
     let user_id = app.owner("alice").await.expect("linked");
     assert!(user_id.starts_with("oidc:"), "{user_id}");
-    let user = app.store.get_user(&user_id).await.unwrap().unwrap();
+    let user = app
+        .store
+        .get_user(&user_id)
+        .await
+        .expect("as the case set up")
+        .expect("as the case set up");
     assert_eq!(user.email.as_deref(), Some("alice@example.com"));
-    let links = app.store.links_of(&user_id).await.unwrap();
+    let links = app
+        .store
+        .links_of(&user_id)
+        .await
+        .expect("as the case set up");
     assert_eq!(links.len(), 1);
     assert_eq!(
         links[0].claims,
@@ -174,7 +183,7 @@ pub async fn callbacks_without_this_browsers_state_are_refused<A: Adapter>() {
     let (url, flow) = app.login("/live").await;
     let back = app.authorize(&url, "bob").await;
     let state = url::Url::parse(&format!("http://x{back}"))
-        .unwrap()
+        .expect("as the case set up")
         .query_pairs()
         .find(|(k, _)| k == "state")
         .map(|(_, v)| v.into_owned())
@@ -252,8 +261,8 @@ pub async fn an_unverified_email_cannot_take_over_an_account<A: Adapter>() {
         .store
         .find_by_provider("local", "dora@example.com")
         .await
-        .unwrap()
-        .unwrap();
+        .expect("as the case set up")
+        .expect("as the case set up");
     assert_eq!(app.owner("dora@example.com").await, Some(local.user_id));
 
     let strict = OidcApp::start::<A>(|config| config).await;
@@ -311,8 +320,8 @@ pub async fn a_signed_in_user_links_and_unlinks<A: Adapter>() {
         .store
         .find_by_provider("local", "gail@example.com")
         .await
-        .unwrap()
-        .unwrap();
+        .expect("as the case set up")
+        .expect("as the case set up");
     assert_eq!(
         app.owner("gail-at-provider").await,
         Some(local.user_id.clone())

@@ -87,7 +87,7 @@ impl LiveAuth {
         let Some(provider) = self.provider_of(&request) else {
             return refused(StatusCode::NOT_FOUND, "not found");
         };
-        let Some(callback) = self.callback_params(&request, &provider) else {
+        let Some(callback) = Self::callback_params(&request, &provider) else {
             return refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported media type");
         };
         let mut response = match self.checked_flow(&request.headers, &provider, &callback) {
@@ -253,7 +253,7 @@ impl LiveAuth {
 
     /// The callback's parameters: the query of a `GET`, the form of a
     /// `POST` (only `form_post` providers get that route).
-    fn callback_params(&self, request: &AuthRequest, provider: &OidcProvider) -> Option<Callback> {
+    fn callback_params(request: &AuthRequest, provider: &OidcProvider) -> Option<Callback> {
         if request.method == Method::POST && provider.config().uses_form_post() {
             let crate::request::RequestBody::Bytes(body) = &request.body else {
                 return None;
