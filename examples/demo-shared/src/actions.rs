@@ -36,10 +36,23 @@ pub fn live(auth: &Auth, principal: &Principal) -> Response {
 
 /// `GET /profile`: who the user is and where they are signed in.
 pub async fn profile(auth: &Auth) -> Response {
-    match auth.sessions().await {
-        Ok(sessions) => html(pages::profile(auth.principal(), &sessions, auth.session())),
-        Err(error) => failed(&error),
-    }
+    let sessions = match auth.sessions().await {
+        Ok(sessions) => sessions,
+        Err(error) => return failed(&error),
+    };
+    let web = auth.live_auth();
+    let user_id = auth.principal().user_id().unwrap_or_default();
+    let links = match web.actions().store().links_of(user_id).await {
+        Ok(links) => links,
+        Err(error) => return failed(&auth_core::AuthError::from(error)),
+    };
+    html(pages::profile(
+        auth.principal(),
+        &sessions,
+        auth.session(),
+        &web.oidc_providers(),
+        &links,
+    ))
 }
 
 /// `POST /live/grant-admin`.

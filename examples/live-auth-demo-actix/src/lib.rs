@@ -64,16 +64,15 @@ pub fn app(
         )
         .route(
             "/login_local",
-            web::get().to(
-                |CurrentUser(user): CurrentUser, q: web::Query<ErrorQuery>| async move {
-                    into_actix(actions::html(pages::login(
-                        &user,
-                        q.error.as_deref(),
-                        q.next.as_deref(),
-                        q.done.as_deref(),
-                    )))
-                },
-            ),
+            web::get().to(|auth: Auth, q: web::Query<ErrorQuery>| async move {
+                into_actix(actions::html(pages::login(
+                    auth.principal(),
+                    &auth.live_auth().oidc_providers(),
+                    q.error.as_deref(),
+                    q.next.as_deref(),
+                    q.done.as_deref(),
+                )))
+            }),
         )
         .route(
             "/forgot-password",

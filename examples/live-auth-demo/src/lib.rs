@@ -63,16 +63,15 @@ pub fn router(auth: &LiveAuth) -> Router {
         )
         .route(
             "/login_local",
-            get(
-                |CurrentUser(user): CurrentUser, Query(q): Query<ErrorQuery>| async move {
-                    axum_response(actions::html(pages::login(
-                        &user,
-                        q.error.as_deref(),
-                        q.next.as_deref(),
-                        q.done.as_deref(),
-                    )))
-                },
-            ),
+            get(|auth: Auth, Query(q): Query<ErrorQuery>| async move {
+                axum_response(actions::html(pages::login(
+                    auth.principal(),
+                    &auth.live_auth().oidc_providers(),
+                    q.error.as_deref(),
+                    q.next.as_deref(),
+                    q.done.as_deref(),
+                )))
+            }),
         )
         .route(
             "/forgot-password",
