@@ -261,6 +261,22 @@ impl LiveAuth {
         })
     }
 
+    /// The origins of the providers' sign-in pages, for a page's
+    /// `Content-Security-Policy` `form-action` (the link buttons post here
+    /// and are redirected there, which `form-action 'self'` blocks).
+    #[cfg(feature = "oidc")]
+    pub fn oidc_form_action_origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = self.inner.oidc.as_ref().map_or_else(Vec::new, |oidc| {
+            oidc.providers
+                .values()
+                .filter_map(|p| p.config().authorization_origin())
+                .collect()
+        });
+        origins.sort();
+        origins.dedup();
+        origins
+    }
+
     /// The local identity provider the `/local/*` routes use, if one is
     /// configured.
     #[cfg(feature = "local-idp")]

@@ -281,6 +281,19 @@ impl ProviderConfig {
         &self.redirect_uri
     }
 
+    /// The origin (`https://host[:port]`) of the provider's sign-in pages,
+    /// as a page's `Content-Security-Policy` `form-action` must allow it
+    /// for a form (the link button) that redirects there: the issuer's
+    /// origin, or GitHub's.
+    pub fn authorization_origin(&self) -> Option<String> {
+        let url = match &self.kind {
+            ProviderKind::OpenId { issuer } => issuer,
+            ProviderKind::GitHub(endpoints) => &endpoints.authorize,
+        };
+        let origin = url::Url::parse(url).ok()?.origin();
+        origin.is_tuple().then(|| origin.ascii_serialization())
+    }
+
     /// Whether the provider answers with a form `POST` to the callback.
     pub fn uses_form_post(&self) -> bool {
         self.form_post

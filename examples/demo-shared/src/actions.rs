@@ -34,8 +34,9 @@ pub fn live(auth: &Auth, principal: &Principal) -> Response {
     html(pages::live(auth.live_auth(), principal))
 }
 
-/// `GET /profile`: who the user is and where they are signed in.
-pub async fn profile(auth: &Auth) -> Response {
+/// `GET /profile`: who the user is, where they are signed in and which
+/// providers are linked; `error` is a `?error=` code to show.
+pub async fn profile(auth: &Auth, error: Option<&str>) -> Response {
     let sessions = match auth.sessions().await {
         Ok(sessions) => sessions,
         Err(error) => return failed(&error),
@@ -52,6 +53,7 @@ pub async fn profile(auth: &Auth) -> Response {
         auth.session(),
         &web.oidc_providers(),
         &links,
+        error,
     ))
 }
 

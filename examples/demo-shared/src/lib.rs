@@ -32,6 +32,23 @@ pub enum StartError {
     Oidc(#[from] live_auth::auth_oidc::OidcError),
 }
 
+/// The secure headers of the demo's pages: the default policy, with the
+/// provider's sign-in origin added to `form-action` when one is configured
+/// (the link button's form is redirected there).
+pub fn secure_headers(auth: &LiveAuth) -> auth_http::SecureHeaders {
+    let origins = auth.oidc_form_action_origins();
+    if origins.is_empty() {
+        return auth_http::SecureHeaders::new();
+    }
+    let policy = auth_http::DEFAULT_CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {}", origins.join(" ")),
+    );
+    auth_http::SecureHeaders::new()
+        .with_content_security_policy(&policy)
+        .unwrap_or_else(|_| auth_http::SecureHeaders::new())
+}
+
 /// The demo's one live page: the claims, and the `AdminOnly` region.
 fn live_page() -> LivePage {
     LivePage::new("live")

@@ -229,6 +229,7 @@ pub fn profile(
     current: Option<&SessionKey>,
     providers: &[(String, String)],
     links: &[ProviderLink],
+    error: Option<&str>,
 ) -> String {
     let email = principal
         .raw()
@@ -251,7 +252,7 @@ pub fn profile(
     }
     let body = format!(
         r#"<h1>Profile</h1>
-<section class="card">
+{error}<section class="card">
   <dl>
     <dt>Name</dt><dd>{name}</dd>
     <dt>Email</dt><dd>{email}</dd>
@@ -269,6 +270,7 @@ pub fn profile(
         id = escape_html(principal.user_id().unwrap_or("—")),
         claims = claims(principal),
         linked = linked_providers(providers, links),
+        error = error_message(error),
     );
     layout("Profile", principal, &body)
 }

@@ -6,8 +6,7 @@
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
 use live_auth::actix::{
-    Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders, into_actix,
-    secure_headers,
+    Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, into_actix, secure_headers,
 };
 use live_auth_demo_shared::account_pages::{self, PageQuery};
 use live_auth_demo_shared::{actions, pages};
@@ -100,9 +99,11 @@ pub fn app(
         )
         .route(
             "/profile",
-            web::get().to(|_: RequireUser, auth: Auth| async move {
-                into_actix(actions::profile(&auth).await)
-            }),
+            web::get().to(
+                |_: RequireUser, auth: Auth, q: web::Query<ErrorQuery>| async move {
+                    into_actix(actions::profile(&auth, q.error.as_deref()).await)
+                },
+            ),
         )
         .route(
             "/live/grant-admin",
@@ -134,5 +135,5 @@ pub fn app(
         )
         .configure(auth.routes_config())
         .wrap(auth.middleware())
-        .wrap(secure_headers(&SecureHeaders::new()))
+        .wrap(secure_headers(&live_auth_demo_shared::secure_headers(auth)))
 }

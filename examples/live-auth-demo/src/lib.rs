@@ -9,8 +9,7 @@ use axum::extract::Query;
 use axum::response::Response;
 use axum::routing::{get, post};
 use live_auth::axum::{
-    Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders,
-    SecureHeadersLayer,
+    Auth, CurrentUser, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeadersLayer,
 };
 use live_auth_demo_shared::account_pages::{self, PageQuery};
 use live_auth_demo_shared::{actions, pages};
@@ -99,9 +98,11 @@ pub fn router(auth: &LiveAuth) -> Router {
         )
         .route(
             "/profile",
-            get(|_: RequireUser, auth: Auth| async move {
-                axum_response(actions::profile(&auth).await)
-            }),
+            get(
+                |_: RequireUser, auth: Auth, Query(q): Query<ErrorQuery>| async move {
+                    axum_response(actions::profile(&auth, q.error.as_deref()).await)
+                },
+            ),
         )
         .route(
             "/live/grant-admin",
@@ -133,5 +134,7 @@ pub fn router(auth: &LiveAuth) -> Router {
         )
         .merge(auth.router())
         .layer(auth.layer())
-        .layer(SecureHeadersLayer::new(SecureHeaders::new()))
+        .layer(SecureHeadersLayer::new(
+            live_auth_demo_shared::secure_headers(auth),
+        ))
 }

@@ -4,7 +4,10 @@
 //! runs `two-tabs.mjs` (headless Chromium driven by `playwright-core`)
 //! against it: two tabs and a second browser context follow a grant, a
 //! revoke, a sign-out, a sign-out-everywhere and a password reset from a
-//! mailed link live.
+//! mailed link live; and, through a real OpenID Provider the harness starts
+//! (`auth_oidc::testkit`, node's `oidc-provider`), a sign-in through the
+//! provider's own login and consent pages, a link and an unlink on
+//! `/profile`.
 //!
 //! Needs node, npm and Chromium at `/usr/bin/chromium` (or `CHROMIUM_PATH`).
 //! Without them the test prints a SKIPPED line and passes, unless `CI` is
@@ -16,6 +19,11 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use auth_oidc::testkit::TestProvider;
+
+/// The name the demo's provider button shows.
+const PROVIDER_NAME: &str = "Test provider";
 
 /// How long the demo may take to answer its first request.
 const STARTUP: Duration = Duration::from_secs(30);
@@ -51,10 +59,19 @@ struct Server {
 impl Server {
     /// Starts the demo in `dir` on a free port, retrying on another port when
     /// the chosen one was taken in between.
-    fn start(binary: &str, dir: &Path, smtp_url: &str) -> Self {
+    fn start(
+        binary: &str,
+        dir: &Path,
+        smtp_url: &str,
+        runtime: &tokio::runtime::Runtime,
+    ) -> (Self, TestProvider) {
         let mut last = String::new();
         for attempt in 0..5 {
             let addr = free_port();
+            // The provider lets the client back only to this port's callback.
+            let provider = runtime.block_on(TestProvider::start(&[format!(
+                "http://{addr}/auth/oidc/callback"
+            )]));
             let log = dir.join(format!("server-{attempt}.log"));
             let out = std::fs::File::create(&log).expect("create the server log");
             let err = out.try_clone().expect("clone the server log handle");
@@ -73,6 +90,10 @@ impl Server {
                 .env_remove("COOKIE_SECURE")
                 .env_remove("APP_BASE_URL")
                 .env("SMTP_URL", smtp_url)
+                .env("OIDC_ISSUER", &provider.issuer)
+                .env("OIDC_CLIENT_ID", &provider.client_id)
+                .env("OIDC_CLIENT_SECRET", &provider.client_secret)
+                .env("OIDC_NAME", PROVIDER_NAME)
                 .env("NO_COLOR", "1")
                 .stdin(Stdio::null())
                 .stdout(out)
@@ -81,7 +102,7 @@ impl Server {
                 .unwrap_or_else(|error| panic!("start {binary}: {error}"));
             let mut server = Self { child, addr, log };
             match server.wait_until_ready() {
-                Ok(()) => return server,
+                Ok(()) => return (server, provider),
                 Err(why) => last = format!("{why}\n{}", server.log_text()),
             }
         }
@@ -221,7 +242,7 @@ pub(crate) fn two_tabs(binary: &str, script_dir: &Path) {
     let smtp = runtime.block_on(auth_mail_smtp::testkit::SmtpServer::plain());
     // Declared before the server, so it is removed after the server stops.
     let dir = TempDir::new();
-    let server = Server::start(binary, &dir.0, &smtp.url());
+    let (server, _provider) = Server::start(binary, &dir.0, &smtp.url(), &runtime);
     let base = server.base_url();
 
     let started = Instant::now();
@@ -231,6 +252,7 @@ pub(crate) fn two_tabs(binary: &str, script_dir: &Path) {
         .current_dir(script_dir)
         .env("CHROMIUM_PATH", &chromium)
         .env("MAIL_DIR", smtp.out_dir())
+        .env("OIDC_NAME", PROVIDER_NAME)
         .stdin(Stdio::null())
         .output()
         .expect("run node two-tabs.mjs");
