@@ -70,8 +70,7 @@ fn app(
 }
 
 impl Adapter for Actix {
-    fn serve(auth: LiveAuth) -> SocketAddr {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback port");
+    fn serve_on(auth: LiveAuth, listener: std::net::TcpListener) -> SocketAddr {
         let addr = listener.local_addr().expect("bound");
         let (ready, started) = std::sync::mpsc::channel();
         std::thread::spawn(move || {

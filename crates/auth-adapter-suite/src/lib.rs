@@ -48,8 +48,16 @@ use auth_http::{
 /// | `POST /grant` | same origin only: grants `role=admin` to the request's principal and answers `303` to `/live` |
 /// | `GET /admin` | `admin page`, behind the adapter's guard for `Guard::policy("AdminOnly")` |
 pub trait Adapter {
-    /// Serves `auth` and the app above; returns the listening address.
-    fn serve(auth: LiveAuth) -> SocketAddr;
+    /// Serves `auth` and the app above on `listener` (bound, blocking or
+    /// not); returns its address.
+    fn serve_on(auth: LiveAuth, listener: std::net::TcpListener) -> SocketAddr;
+
+    /// Serves `auth` and the app above on a fresh loopback port; returns
+    /// the listening address.
+    fn serve(auth: LiveAuth) -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback port");
+        Self::serve_on(auth, listener)
+    }
 }
 
 /// The test secret for the local IdP's tokens.
@@ -223,6 +231,7 @@ macro_rules! adapter_suite {
         $crate::account_cases!($adapter);
         $crate::admin_cases!($adapter);
         $crate::mfa_cases!($adapter);
+        $crate::oidc_cases!($adapter);
     };
     (@module $adapter:ty, $module:ident; $($case:ident),+ $(,)?) => {
         mod $module {

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 struct Axum;
 
 impl Adapter for Axum {
-    fn serve(auth: LiveAuth) -> SocketAddr {
+    fn serve_on(auth: LiveAuth, listener: std::net::TcpListener) -> SocketAddr {
         let show = auth.clone();
         let admin_only = Router::new()
             .route("/admin", get(|| async { "admin page" }))
@@ -48,7 +48,6 @@ impl Adapter for Axum {
             .merge(auth.router())
             .layer(auth.layer())
             .layer(SecureHeadersLayer::new(SecureHeaders::new()));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback port");
         listener.set_nonblocking(true).expect("non-blocking");
         let addr = listener.local_addr().expect("bound");
         let listener = tokio::net::TcpListener::from_std(listener).expect("in the runtime");

@@ -17,6 +17,38 @@ pub enum Proof {
         /// The password, redacted in `Debug`.
         password: Secret,
     },
+    /// An authorization code the browser brought back from an OAuth 2.0 or
+    /// OpenID Connect provider, with the secrets of the flow that asked for
+    /// it (the caller has already matched the returned `state`).
+    AuthorizationCode(AuthorizationCode),
+}
+
+/// The authorization code of a finished redirect, and what the flow that
+/// started it kept: the PKCE verifier and the nonce the ID token must carry.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct AuthorizationCode {
+    /// The code from the callback's query.
+    pub code: Secret,
+    /// The PKCE (S256) verifier whose challenge went to the provider.
+    pub pkce_verifier: Secret,
+    /// The nonce the ID token must carry.
+    pub nonce: Secret,
+}
+
+impl AuthorizationCode {
+    /// A code with its flow's verifier and nonce.
+    pub fn new(
+        code: impl Into<Secret>,
+        pkce_verifier: impl Into<Secret>,
+        nonce: impl Into<Secret>,
+    ) -> Self {
+        Self {
+            code: code.into(),
+            pkce_verifier: pkce_verifier.into(),
+            nonce: nonce.into(),
+        }
+    }
 }
 
 impl Proof {

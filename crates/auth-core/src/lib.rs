@@ -8,7 +8,7 @@
 //! | [`AuthStore`] | the permanent user record (users, credentials, provider links) |
 //! | [`SessionBackend`], [`Sessions`] | per-login sessions with a TTL, and the logic over them |
 //! | [`AuthChannel`], [`AuthEvent`] | live events fanned out to a user's open tabs |
-//! | [`IdentityProvider`] | a proof (a password) in, a principal out |
+//! | [`IdentityProvider`] | a proof (a password, an authorization code) in, a principal out |
 //! | [`OneTimeTokenStore`], [`OneTimeToken`] | single-use, expiring links for the account flows (verify an email, reset a password) |
 //! | [`SecondFactorStore`], [`Factor`] | TOTP secrets (sealed), the last TOTP step used, and hashed recovery codes |
 //! | [`Policy`], [`Policies`] | named predicates over a principal |
@@ -122,7 +122,7 @@ pub use error::{
     AuthError, BoxError, ChannelError, DuplicatePolicy, IdpError, InvalidInput, PolicyError,
     SessionError, StoreError,
 };
-pub use idp::{Authenticated, IdentityProvider, Proof};
+pub use idp::{Authenticated, AuthorizationCode, IdentityProvider, Proof};
 pub use mail::{Email, LogMailer, MAX_SUBJECT_LEN, MailError, Mailer};
 pub use one_time::{
     OneTimeToken, OneTimeTokenStore, TokenHash, TokenPurpose, TokenRecord, state_binding,

@@ -14,6 +14,11 @@
 /// | `unverified` | the account's email is not verified yet and registration that reveals nothing is on; a new link was sent |
 /// | `unknown_user` | an admin action names a user that does not exist; nothing was changed |
 /// | `no_factor` | the step needs a second factor the account does not have (or no sign-in waits for one) |
+/// | `state` | a provider callback without a live flow of this browser: no or a forged flow cookie, another `state`, a flow used or expired |
+/// | `provider` | the provider could not be reached, or its answer was refused (the code exchange failed, the ID token did not verify) |
+/// | `denied` | the user (or the provider) declined the sign-in at the provider |
+/// | `linked_elsewhere` | the provider identity is linked to another account; it is never moved |
+/// | `last_sign_in` | unlinking would leave the account no way to sign in |
 /// | `unknown` | the server failed; nothing was changed that the user must know |
 ///
 /// ```
@@ -45,6 +50,16 @@ pub enum ErrorCode {
     UnknownUser,
     /// The account has no second factor for this step.
     NoFactor,
+    /// A provider callback that matches no live flow of this browser.
+    State,
+    /// The provider failed or its answer was refused.
+    Provider,
+    /// The sign-in was declined at the provider.
+    Denied,
+    /// The identity is linked to another account.
+    LinkedElsewhere,
+    /// The last way to sign in cannot be removed.
+    LastSignIn,
     /// A server failure.
     Unknown,
 }
@@ -63,6 +78,11 @@ impl ErrorCode {
             Self::Unverified => "unverified",
             Self::UnknownUser => "unknown_user",
             Self::NoFactor => "no_factor",
+            Self::State => "state",
+            Self::Provider => "provider",
+            Self::Denied => "denied",
+            Self::LinkedElsewhere => "linked_elsewhere",
+            Self::LastSignIn => "last_sign_in",
             Self::Unknown => "unknown",
         }
     }

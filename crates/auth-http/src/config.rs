@@ -63,6 +63,17 @@ pub enum ConfigError {
     /// Account flows were configured without a local identity provider.
     #[error("account flows need the local identity provider (`with_local_idp`)")]
     AccountFlowsWithoutIdp,
+    /// A provider's redirect URI does not end at its callback route.
+    #[error("the redirect URI of provider `{provider}` must have the path `{path}`")]
+    OidcRedirect {
+        /// The provider id.
+        provider: String,
+        /// The callback path it must use.
+        path: String,
+    },
+    /// Two providers share an id.
+    #[error("two providers are called `{0}`")]
+    DuplicateProvider(String),
     /// A route guard names a policy that is not defined.
     #[error("a route guard uses undefined policy `{0}`")]
     UnknownGuardPolicy(String),
@@ -123,7 +134,7 @@ pub(crate) struct Inner {
     pub(crate) pages: HashMap<String, LivePage>,
     pub(crate) prefix: String,
     pub(crate) login_path: String,
-    #[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "local-idp", feature = "oidc")), allow(dead_code))]
     pub(crate) fallback_path: String,
     pub(crate) cookie: CookieConfig,
     pub(crate) cookie_name: String,
@@ -142,6 +153,8 @@ pub(crate) struct Inner {
     pub(crate) account: Option<Arc<crate::account::Lifecycle>>,
     #[cfg(feature = "local-idp")]
     pub(crate) second_factors: Option<Arc<crate::mfa::SecondFactors>>,
+    #[cfg(feature = "oidc")]
+    pub(crate) oidc: Option<crate::oidc::OidcState>,
 }
 
 /// The configured web layer: cheap to clone, shared by an adapter's
@@ -194,6 +207,8 @@ impl LiveAuth {
             account: None,
             #[cfg(feature = "local-idp")]
             second_factors: None,
+            #[cfg(feature = "oidc")]
+            oidc: None,
         }
     }
 
@@ -255,6 +270,33 @@ impl LiveAuth {
         self.inner.session_check_every
     }
 
+    /// The ids and button names of the providers served, in id order.
+    #[cfg(feature = "oidc")]
+    pub fn oidc_providers(&self) -> Vec<(String, String)> {
+        self.inner.oidc.as_ref().map_or_else(Vec::new, |oidc| {
+            oidc.providers
+                .values()
+                .map(|p| (p.id().to_owned(), p.config().name().to_owned()))
+                .collect()
+        })
+    }
+
+    /// The origins of the providers' sign-in pages, for a page's
+    /// `Content-Security-Policy` `form-action` (the link buttons post here
+    /// and are redirected there, which `form-action 'self'` blocks).
+    #[cfg(feature = "oidc")]
+    pub fn oidc_form_action_origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = self.inner.oidc.as_ref().map_or_else(Vec::new, |oidc| {
+            oidc.providers
+                .values()
+                .filter_map(|p| p.config().authorization_origin())
+                .collect()
+        });
+        origins.sort();
+        origins.dedup();
+        origins
+    }
+
     /// The local identity provider the `/local/*` routes use, if one is
     /// configured.
     #[cfg(feature = "local-idp")]
@@ -290,6 +332,8 @@ pub struct LiveAuthBuilder {
     account: Option<crate::account::AccountFlows>,
     #[cfg(feature = "local-idp")]
     second_factors: Option<crate::mfa::SecondFactors>,
+    #[cfg(feature = "oidc")]
+    oidc: Option<crate::oidc::OidcRoutes>,
 }
 
 impl LiveAuthBuilder {
@@ -310,6 +354,16 @@ impl LiveAuthBuilder {
     /// not defined. See `docs/admin.md`.
     pub fn with_admin(mut self, policy: impl Into<String>, users: Arc<dyn UserDirectory>) -> Self {
         self.admin = Some((policy.into(), users));
+        self
+    }
+
+    /// Serves sign-in through OpenID Connect and OAuth 2.0 providers:
+    /// `GET {prefix}/{id}/login?next=`, `GET {prefix}/{id}/callback` (and
+    /// `POST` for providers that post back), and for a signed-in user
+    /// `POST {prefix}/{id}/link` and `POST {prefix}/{id}/unlink`.
+    #[cfg(feature = "oidc")]
+    pub fn with_oidc(mut self, routes: crate::oidc::OidcRoutes) -> Self {
+        self.oidc = Some(routes);
         self
     }
 
@@ -498,6 +552,11 @@ impl LiveAuthBuilder {
                  of 32+ random bytes with `SessionConfig::with_secret`"
             );
         }
+        #[cfg(feature = "oidc")]
+        let oidc = self
+            .oidc
+            .map(|routes| routes.build(&self.prefix))
+            .transpose()?;
         let sessions = Sessions::new(self.sessions, self.store.clone(), self.session)?;
         let mut actions = AuthActions::new(self.store, sessions.clone(), self.channel.clone());
         if let Some(log) = self.audit {
@@ -527,6 +586,8 @@ impl LiveAuthBuilder {
                 admin,
                 #[cfg(feature = "local-idp")]
                 local_idp: self.local_idp,
+                #[cfg(feature = "oidc")]
+                oidc,
                 #[cfg(feature = "local-idp")]
                 account: self
                     .account

@@ -11,7 +11,10 @@ pub(crate) struct Form(pub(crate) HashMap<String, String>);
 impl Form {
     /// Parses an `application/x-www-form-urlencoded` body; other content
     /// types are `None` (answered with 415).
-    #[cfg_attr(not(any(feature = "local-idp", feature = "fuzzing")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "local-idp", feature = "oidc", feature = "fuzzing")),
+        allow(dead_code)
+    )]
     pub(crate) fn parse(headers: &HeaderMap, body: &[u8]) -> Option<Self> {
         let content_type = headers.get(CONTENT_TYPE)?.to_str().ok()?;
         let essence = content_type.split(';').next()?.trim();
@@ -28,7 +31,7 @@ impl Form {
     }
 
     /// A field's value; an empty one counts as absent.
-    #[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "local-idp", feature = "oidc")), allow(dead_code))]
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .get(name)

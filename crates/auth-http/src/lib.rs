@@ -68,6 +68,8 @@ mod headers;
 mod live;
 #[cfg(feature = "local-idp")]
 mod mfa;
+#[cfg(feature = "oidc")]
+mod oidc;
 mod redirect;
 mod rejection;
 mod request;
@@ -101,6 +103,8 @@ pub use mfa::{
     CodesPage, DEFAULT_FACTOR_LIMIT, DEFAULT_FACTOR_WINDOW, DEFAULT_STEP_UP_MAX_AGE, Enrolment,
     SecondFactors,
 };
+#[cfg(feature = "oidc")]
+pub use oidc::OidcRoutes;
 pub use redirect::safe_path;
 pub use rejection::Rejection;
 pub use request::{AuthRequest, RequestAuth, RequestBody};
@@ -113,6 +117,8 @@ pub use writer::Auth;
 pub use auth_core;
 #[cfg(feature = "local-idp")]
 pub use auth_local_idp;
+#[cfg(feature = "oidc")]
+pub use auth_oidc;
 pub use http;
 
 /// The README's examples, compiled and run as doctests so it cannot drift.

@@ -47,7 +47,7 @@ pub(crate) fn request_host(headers: &HeaderMap) -> Option<&str> {
     headers.get(HOST)?.to_str().ok().filter(|h| !h.is_empty())
 }
 
-#[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "local-idp", feature = "oidc")), allow(dead_code))]
 /// The path and query of a `Referer` on this host (with any `error`
 /// parameter removed), so a failed form returns to the page that posted.
 pub(crate) fn same_host_referer(headers: &HeaderMap) -> Option<String> {
@@ -95,7 +95,7 @@ pub(crate) fn with_param(target: &str, name: &str, value: &str) -> String {
     out
 }
 
-#[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "local-idp", feature = "oidc")), allow(dead_code))]
 /// `target` with `?error=<code>` (or `&error=<code>`) appended.
 pub(crate) fn with_error(target: &str, code: &str) -> String {
     with_param(target, "error", code)

@@ -11,7 +11,7 @@ use http::header::ORIGIN;
 #[derive(Debug, Default)]
 pub(crate) struct SetupWarnings {
     no_peer: AtomicBool,
-    #[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "local-idp", feature = "oidc")), allow(dead_code))]
     plain_http: AtomicBool,
 }
 
@@ -27,7 +27,7 @@ impl SetupWarnings {
         }
     }
 
-    #[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "local-idp", feature = "oidc")), allow(dead_code))]
     /// A browser posted from a plain-HTTP origin that is not this machine
     /// while the session cookie is `Secure`: the browser will drop it.
     pub(crate) fn check_origin(&self, secure_cookie: bool, headers: &HeaderMap) {
@@ -49,7 +49,7 @@ impl SetupWarnings {
     }
 }
 
-#[cfg_attr(not(feature = "local-idp"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "local-idp", feature = "oidc")), allow(dead_code))]
 /// The request's `Origin` when it is `http://` on a host other than a
 /// loopback address or `localhost` (which browsers treat as secure).
 fn plain_http_origin(headers: &HeaderMap) -> Option<String> {

@@ -90,6 +90,8 @@ pub mod actix;
 pub mod axum;
 #[cfg(feature = "http")]
 mod mail;
+#[cfg(feature = "oidc")]
+mod oidc;
 pub mod prelude;
 
 #[cfg(feature = "http")]
@@ -112,6 +114,8 @@ pub use auth_http;
 pub use auth_local_idp;
 #[cfg(feature = "smtp")]
 pub use auth_mail_smtp;
+#[cfg(feature = "oidc")]
+pub use auth_oidc;
 #[cfg(feature = "redis")]
 pub use auth_redis;
 #[cfg(feature = "redis")]

@@ -35,12 +35,27 @@ pub fn live(auth: &Auth, principal: &Principal) -> Response {
     html(pages::live(auth.live_auth(), principal))
 }
 
-/// `GET /profile`: who the user is and where they are signed in.
-pub async fn profile(auth: &Auth) -> Response {
-    match auth.sessions().await {
-        Ok(sessions) => html(pages::profile(auth.principal(), &sessions, auth.session())),
-        Err(error) => failed(&error),
-    }
+/// `GET /profile`: who the user is, where they are signed in and which
+/// providers are linked; `error` is a `?error=` code to show.
+pub async fn profile(auth: &Auth, error: Option<&str>) -> Response {
+    let sessions = match auth.sessions().await {
+        Ok(sessions) => sessions,
+        Err(error) => return failed(&error),
+    };
+    let web = auth.live_auth();
+    let user_id = auth.principal().user_id().unwrap_or_default();
+    let links = match web.actions().store().links_of(user_id).await {
+        Ok(links) => links,
+        Err(error) => return failed(&auth_core::AuthError::from(error)),
+    };
+    html(pages::profile(
+        auth.principal(),
+        &sessions,
+        auth.session(),
+        &web.oidc_providers(),
+        &links,
+        error,
+    ))
 }
 
 /// `GET /admin`, for a principal the `AdminOnly` guard let through.

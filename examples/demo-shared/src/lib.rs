@@ -10,12 +10,15 @@ pub mod pages;
 pub mod security_pages;
 pub mod settings;
 
+use std::sync::Arc;
+
 use live_auth::auth_core::{Policies, Policy};
 use live_auth::auth_http::{self, Guard, LiveAuth, LivePage, Region};
+use live_auth::auth_oidc::{ClaimMap, ProviderConfig};
 use live_auth::{Stack, StackError};
 
 pub use live_auth::redact_url;
-pub use settings::{Settings, SettingsError};
+pub use settings::{OidcSettings, Settings, SettingsError};
 
 /// Why the demo could not start.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +29,26 @@ pub enum StartError {
     /// The web layer refused its settings.
     #[error("the auth web layer refused its settings")]
     Auth(#[from] auth_http::ConfigError),
+    /// The OpenID Connect provider refused its settings.
+    #[error("the OpenID Connect provider refused its settings")]
+    Oidc(#[from] live_auth::auth_oidc::OidcError),
+}
+
+/// The secure headers of the demo's pages: the default policy, with the
+/// provider's sign-in origin added to `form-action` when one is configured
+/// (the link button's form is redirected there).
+pub fn secure_headers(auth: &LiveAuth) -> auth_http::SecureHeaders {
+    let origins = auth.oidc_form_action_origins();
+    if origins.is_empty() {
+        return auth_http::SecureHeaders::new();
+    }
+    let policy = auth_http::DEFAULT_CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {}", origins.join(" ")),
+    );
+    auth_http::SecureHeaders::new()
+        .with_content_security_policy(&policy)
+        .unwrap_or_else(|_| auth_http::SecureHeaders::new())
 }
 
 /// The demo's one live page: the claims, and the `AdminOnly` region.
@@ -64,8 +87,21 @@ pub async fn build(settings: &Settings) -> Result<LiveAuth, StartError> {
     // One process: SQL sessions and the in-process channel. Several worker
     // processes (REDIS_URL set): sessions and live events through Redis.
     let stack: Stack = settings.stack.clone().build().await?;
-    let auth = stack
-        .live_auth()
+    let mut builder = stack.live_auth();
+    if let Some(oidc) = &settings.oidc {
+        let config = ProviderConfig::issuer(
+            "oidc",
+            &oidc.issuer,
+            &oidc.client_id,
+            oidc.client_secret.as_str(),
+            &oidc.redirect_uri,
+        )
+        .with_name(&oidc.name)
+        .with_claim_map(ClaimMap::new().map("email_verified", "email_verified"));
+        let provider = stack.oidc_provider(config)?;
+        builder = builder.with_oidc(stack.oidc_routes()?.with_provider(Arc::new(provider)));
+    }
+    let auth = builder
         // The demo lets the register form set these two claims, so that a
         // visitor can try claims at once. Apps allow none by default: a form
         // that assigns claims is a privilege escalation waiting to happen.

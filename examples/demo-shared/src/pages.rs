@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use live_auth::auth_core::{self, ActiveSession, Principal, SessionKey};
+use live_auth::auth_core::{self, ActiveSession, Principal, ProviderLink, SessionKey};
 use live_auth::auth_http::{LiveAuth, escape_html};
 
 /// The page frame: title, stylesheet, a header with who is signed in.
@@ -49,6 +49,11 @@ pub(crate) fn error_message(code: Option<&str>) -> String {
         Some("signed_out") => "Your session has ended. Please log in again.",
         Some("unverified") => "Please confirm your email address first: a new link is on its way.",
         Some("no_factor") => "There is no authenticator app for this step: set one up first.",
+        Some("state") => "That sign-in could not be finished in this browser. Please start again.",
+        Some("provider") => "The sign-in provider could not sign you in. Please try again.",
+        Some("denied") => "The sign-in was cancelled at the provider.",
+        Some("linked_elsewhere") => "That provider account is linked to another account.",
+        Some("last_sign_in") => "This is your only way to sign in, so it cannot be unlinked.",
         Some(_) => "Something went wrong. Please try again.",
     };
     format!("<p class=\"error\" role=\"alert\">{text}</p>")
@@ -94,6 +99,7 @@ pub fn register(principal: &Principal, error: Option<&str>) -> String {
 /// `email`).
 pub fn login(
     principal: &Principal,
+    providers: &[(String, String)],
     error: Option<&str>,
     next: Option<&str>,
     done: Option<&str>,
@@ -111,12 +117,29 @@ pub fn login(
   <label>Password <input type="password" name="password" required autocomplete="current-password"></label>
   <button type="submit">Log in</button>
 </form>
-<p><a href="/forgot-password">Forgot your password?</a> · No account? <a href="/register">Register</a>.</p>"#,
+{providers}<p><a href="/forgot-password">Forgot your password?</a> · No account? <a href="/register">Register</a>.</p>"#,
+        providers = provider_buttons(providers, next),
         done = done_message(done),
         error = error_message(error),
         next = escape_html(next),
     );
     layout("Log in", principal, &body)
+}
+
+/// "Sign in with …" for each provider the demo serves.
+fn provider_buttons(providers: &[(String, String)], next: &str) -> String {
+    let mut buttons = String::new();
+    for (id, name) in providers {
+        let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        let _ = write!(
+            buttons,
+            "<p><a class=\"button\" href=\"/auth/{id}/login?next={next}\">Sign in with {name}</a></p>",
+            id = escape_html(id),
+            next = escape_html(&next),
+            name = escape_html(name),
+        );
+    }
+    buttons
 }
 
 /// What the login page says after a mailed link did its work.
@@ -205,6 +228,9 @@ pub fn profile(
     principal: &Principal,
     sessions: &[ActiveSession],
     current: Option<&SessionKey>,
+    providers: &[(String, String)],
+    links: &[ProviderLink],
+    error: Option<&str>,
 ) -> String {
     let email = principal
         .raw()
@@ -227,7 +253,7 @@ pub fn profile(
     }
     let body = format!(
         r#"<h1>Profile</h1>
-<section class="card">
+{error}<section class="card">
   <dl>
     <dt>Name</dt><dd>{name}</dd>
     <dt>Email</dt><dd>{email}</dd>
@@ -237,14 +263,44 @@ pub fn profile(
   {claims}
   <h2>Active sessions</h2>
   <ul class="sessions">{rows}</ul>
+  {linked}
 </section>
 <p><a href="/account">Account settings</a> · <a href="/profile/security">Security</a> · <a href="/live">Back to the live page</a></p>"#,
         name = escape_html(principal.display_name().unwrap_or("—")),
         email = escape_html(email),
         id = escape_html(principal.user_id().unwrap_or("—")),
         claims = claims(principal),
+        linked = linked_providers(providers, links),
+        error = error_message(error),
     );
     layout("Profile", principal, &body)
+}
+
+/// The providers the demo serves, each linked (with an unlink button) or
+/// not (with a link button).
+fn linked_providers(providers: &[(String, String)], links: &[ProviderLink]) -> String {
+    if providers.is_empty() {
+        return String::new();
+    }
+    let mut rows = String::new();
+    for (id, name) in providers {
+        let linked = links.iter().any(|link| &link.provider == id);
+        let (state, action, label) = if linked {
+            ("linked", "unlink", "Unlink")
+        } else {
+            ("not linked", "link", "Link")
+        };
+        let _ = write!(
+            rows,
+            "<li>{name}: {state} <form method=\"post\" action=\"/auth/{id}/{action}\" class=\"inline\">\
+             <input type=\"hidden\" name=\"next\" value=\"/profile\">\
+             <input type=\"hidden\" name=\"error_next\" value=\"/profile\">\
+             <button type=\"submit\">{label} {name}</button></form></li>",
+            name = escape_html(name),
+            id = escape_html(id),
+        );
+    }
+    format!("<h2>Sign-in providers</h2>\n  <ul class=\"providers\">{rows}</ul>")
 }
 
 /// "3 minutes ago" for a Unix time.

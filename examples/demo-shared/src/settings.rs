@@ -13,6 +13,36 @@ pub enum SettingsError {
     /// The stack refused its settings (a short secret, a bad URL).
     #[error(transparent)]
     Stack(#[from] live_auth::ConfigError),
+    /// Only some of `OIDC_ISSUER`, `OIDC_CLIENT_ID` and
+    /// `OIDC_CLIENT_SECRET` are set.
+    #[error("set all of OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or none")]
+    Oidc,
+}
+
+/// The OpenID Connect provider the demo offers as `oidc`, when set.
+#[derive(Clone)]
+pub struct OidcSettings {
+    /// `OIDC_ISSUER`.
+    pub issuer: String,
+    /// `OIDC_CLIENT_ID`.
+    pub client_id: String,
+    /// `OIDC_CLIENT_SECRET` (redacted in `Debug`).
+    pub client_secret: String,
+    /// `OIDC_NAME`, the button's name (default `OpenID Connect`).
+    pub name: String,
+    /// `{APP_BASE_URL}/auth/oidc/callback`.
+    pub redirect_uri: String,
+}
+
+impl std::fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSettings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("name", &self.name)
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Everything the demo reads from the environment.
@@ -32,6 +62,9 @@ pub struct Settings {
     /// `COOKIE_SECURE=true` sets `Secure` and the `__Host-` prefix; off by
     /// default because the demo serves plain HTTP on loopback.
     pub secure_cookies: bool,
+    /// `OIDC_ISSUER`, `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET` and
+    /// `OIDC_NAME`: "Sign in with …" through that provider.
+    pub oidc: Option<OidcSettings>,
 }
 
 impl Settings {
@@ -50,10 +83,29 @@ impl Settings {
             // Links in account mail point back at this demo.
             stack = stack.with_public_url(format!("http://{bind}"));
         }
+        let oidc = match (
+            lookup("OIDC_ISSUER"),
+            lookup("OIDC_CLIENT_ID"),
+            lookup("OIDC_CLIENT_SECRET"),
+        ) {
+            (None, None, None) => None,
+            (Some(issuer), Some(client_id), Some(client_secret)) => {
+                let base = stack.public_url().unwrap_or_default().trim_end_matches('/');
+                Some(OidcSettings {
+                    issuer,
+                    client_id,
+                    client_secret,
+                    name: lookup("OIDC_NAME").unwrap_or_else(|| "OpenID Connect".to_owned()),
+                    redirect_uri: format!("{base}/auth/oidc/callback"),
+                })
+            }
+            _ => return Err(SettingsError::Oidc),
+        };
         Ok(Self {
             bind,
             stack,
             secure_cookies,
+            oidc,
         })
     }
 
@@ -93,6 +145,26 @@ mod tests {
         assert!(matches!(bind, Err(SettingsError::Bind)));
         let secure = Settings::from_lookup(|k| (k == "COOKIE_SECURE").then(|| "true".to_owned()));
         assert!(secure.unwrap().secure_cookies);
+    }
+
+    #[test]
+    fn a_provider_needs_all_three_variables_and_hides_its_secret() {
+        assert!(Settings::from_lookup(|_| None).unwrap().oidc.is_none());
+        let partial =
+            Settings::from_lookup(|k| (k == "OIDC_ISSUER").then(|| "https://id.example".into()));
+        assert!(matches!(partial, Err(SettingsError::Oidc)));
+        let full = Settings::from_lookup(|k| match k {
+            "OIDC_ISSUER" => Some("https://id.example".into()),
+            "OIDC_CLIENT_ID" => Some("demo".into()),
+            "OIDC_CLIENT_SECRET" => Some("hunter4".into()),
+            "APP_BASE_URL" => Some("https://app.example".into()),
+            _ => None,
+        })
+        .unwrap();
+        let oidc = full.oidc.clone().unwrap();
+        assert_eq!(oidc.redirect_uri, "https://app.example/auth/oidc/callback");
+        assert_eq!(oidc.name, "OpenID Connect");
+        assert!(!format!("{full:?}").contains("hunter4"));
     }
 
     #[test]

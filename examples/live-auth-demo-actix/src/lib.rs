@@ -6,8 +6,8 @@
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
 use live_auth::actix::{
-    Auth, CurrentUser, Guard, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders,
-    into_actix, secure_headers,
+    Auth, CurrentUser, Guard, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, into_actix,
+    secure_headers,
 };
 use live_auth_demo_shared::account_pages::{self, PageQuery};
 use live_auth_demo_shared::admin_pages::AdminQuery;
@@ -131,16 +131,15 @@ pub fn app(
         )
         .route(
             "/login_local",
-            web::get().to(
-                |CurrentUser(user): CurrentUser, q: web::Query<ErrorQuery>| async move {
-                    into_actix(actions::html(pages::login(
-                        &user,
-                        q.error.as_deref(),
-                        q.next.as_deref(),
-                        q.done.as_deref(),
-                    )))
-                },
-            ),
+            web::get().to(|auth: Auth, q: web::Query<ErrorQuery>| async move {
+                into_actix(actions::html(pages::login(
+                    auth.principal(),
+                    &auth.live_auth().oidc_providers(),
+                    q.error.as_deref(),
+                    q.next.as_deref(),
+                    q.done.as_deref(),
+                )))
+            }),
         )
         .route(
             "/forgot-password",
@@ -168,9 +167,11 @@ pub fn app(
         )
         .route(
             "/profile",
-            web::get().to(|_: RequireUser, auth: Auth| async move {
-                into_actix(actions::profile(&auth).await)
-            }),
+            web::get().to(
+                |_: RequireUser, auth: Auth, q: web::Query<ErrorQuery>| async move {
+                    into_actix(actions::profile(&auth, q.error.as_deref()).await)
+                },
+            ),
         )
         .route(
             "/live/grant-admin",
@@ -204,5 +205,5 @@ pub fn app(
         .configure(security_routes)
         .configure(auth.routes_config())
         .wrap(auth.middleware())
-        .wrap(secure_headers(&SecureHeaders::new()))
+        .wrap(secure_headers(&live_auth_demo_shared::secure_headers(auth)))
 }

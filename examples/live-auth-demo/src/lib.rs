@@ -9,8 +9,7 @@ use axum::extract::{Path, Query};
 use axum::response::Response;
 use axum::routing::{get, post};
 use live_auth::axum::{
-    Auth, CurrentUser, Guard, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeaders,
-    SecureHeadersLayer,
+    Auth, CurrentUser, Guard, LiveAuth, LiveAuthExt, RequireUser, SameOrigin, SecureHeadersLayer,
 };
 use live_auth_demo_shared::account_pages::{self, PageQuery};
 use live_auth_demo_shared::admin_pages::AdminQuery;
@@ -123,16 +122,15 @@ pub fn router(auth: &LiveAuth) -> Router {
         )
         .route(
             "/login_local",
-            get(
-                |CurrentUser(user): CurrentUser, Query(q): Query<ErrorQuery>| async move {
-                    axum_response(actions::html(pages::login(
-                        &user,
-                        q.error.as_deref(),
-                        q.next.as_deref(),
-                        q.done.as_deref(),
-                    )))
-                },
-            ),
+            get(|auth: Auth, Query(q): Query<ErrorQuery>| async move {
+                axum_response(actions::html(pages::login(
+                    auth.principal(),
+                    &auth.live_auth().oidc_providers(),
+                    q.error.as_deref(),
+                    q.next.as_deref(),
+                    q.done.as_deref(),
+                )))
+            }),
         )
         .route(
             "/forgot-password",
@@ -160,9 +158,11 @@ pub fn router(auth: &LiveAuth) -> Router {
         )
         .route(
             "/profile",
-            get(|_: RequireUser, auth: Auth| async move {
-                axum_response(actions::profile(&auth).await)
-            }),
+            get(
+                |_: RequireUser, auth: Auth, Query(q): Query<ErrorQuery>| async move {
+                    axum_response(actions::profile(&auth, q.error.as_deref()).await)
+                },
+            ),
         )
         .route(
             "/live/grant-admin",
@@ -196,5 +196,7 @@ pub fn router(auth: &LiveAuth) -> Router {
         .merge(security_routes())
         .merge(auth.router())
         .layer(auth.layer())
-        .layer(SecureHeadersLayer::new(SecureHeaders::new()))
+        .layer(SecureHeadersLayer::new(
+            live_auth_demo_shared::secure_headers(auth),
+        ))
 }

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod live;
 pub mod local;
 pub mod mfa;
+pub mod oidc;
 pub mod pages;
 pub mod tokens;
 

@@ -10,6 +10,8 @@ mod mfa;
 
 #[cfg(feature = "local-idp")]
 pub use mfa::{FactorStatus, StepUp};
+#[cfg(feature = "oidc")]
+mod oidc;
 
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -114,6 +116,24 @@ pub enum Route {
     /// `POST {prefix}/mfa/recovery-codes` (second factors, signed in).
     #[cfg(feature = "local-idp")]
     RecoveryCodes,
+    /// `GET {prefix}/{provider}/login?next=`: starts a provider sign-in.
+    #[cfg(feature = "oidc")]
+    OidcLogin,
+    /// `GET {prefix}/{provider}/callback`: where the provider sends the
+    /// browser back.
+    #[cfg(feature = "oidc")]
+    OidcCallback,
+    /// `POST {prefix}/{provider}/callback`: the same, for providers that
+    /// post back (`response_mode=form_post`, Apple). State-bound, not
+    /// same-origin: the provider's page posts it.
+    #[cfg(feature = "oidc")]
+    OidcCallbackPost,
+    /// `POST {prefix}/{provider}/link` (signed in).
+    #[cfg(feature = "oidc")]
+    OidcLink,
+    /// `POST {prefix}/{provider}/unlink` (signed in).
+    #[cfg(feature = "oidc")]
+    OidcUnlink,
 }
 
 impl Route {
@@ -121,6 +141,8 @@ impl Route {
     pub fn method(self) -> Method {
         match self {
             Self::LiveSocket | Self::ClientJs => Method::GET,
+            #[cfg(feature = "oidc")]
+            Self::OidcLogin | Self::OidcCallback => Method::GET,
             _ => Method::POST,
         }
     }
@@ -174,6 +196,14 @@ impl Route {
             Self::TotpDisable => "/mfa/totp/disable",
             #[cfg(feature = "local-idp")]
             Self::RecoveryCodes => "/mfa/recovery-codes",
+            #[cfg(feature = "oidc")]
+            Self::OidcLogin => "/login",
+            #[cfg(feature = "oidc")]
+            Self::OidcCallback | Self::OidcCallbackPost => "/callback",
+            #[cfg(feature = "oidc")]
+            Self::OidcLink => "/link",
+            #[cfg(feature = "oidc")]
+            Self::OidcUnlink => "/unlink",
         }
     }
 
@@ -183,6 +213,8 @@ impl Route {
     pub fn body_limit(self) -> usize {
         match self {
             Self::LiveSocket | Self::ClientJs => 0,
+            #[cfg(feature = "oidc")]
+            Self::OidcLogin | Self::OidcCallback => 0,
             #[cfg(feature = "local-idp")]
             Self::LocalVerifyToken => MAX_VERIFY_BYTES,
             _ => MAX_FORM_BYTES,
@@ -249,10 +281,31 @@ impl LiveAuth {
                 ]);
             }
         }
-        routes
+        #[cfg_attr(not(feature = "oidc"), allow(unused_mut))]
+        let mut mounted: Vec<(String, Route)> = routes
             .into_iter()
             .map(|route| (format!("{}{}", self.prefix(), route.path()), route))
-            .collect()
+            .collect();
+        #[cfg(feature = "oidc")]
+        if let Some(oidc) = &self.inner.oidc {
+            for (id, provider) in &oidc.providers {
+                let mut kinds = vec![
+                    Route::OidcLogin,
+                    Route::OidcCallback,
+                    Route::OidcLink,
+                    Route::OidcUnlink,
+                ];
+                if provider.config().uses_form_post() {
+                    kinds.push(Route::OidcCallbackPost);
+                }
+                mounted.extend(
+                    kinds
+                        .into_iter()
+                        .map(|route| (format!("{}/{id}{}", self.prefix(), route.path()), route)),
+                );
+            }
+        }
+        mounted
     }
 
     /// Answers a request for `route`. The live socket is not answered here:
@@ -305,6 +358,14 @@ impl LiveAuth {
             Route::TotpDisable => self.totp_disable(request).await,
             #[cfg(feature = "local-idp")]
             Route::RecoveryCodes => self.recovery_codes(request).await,
+            #[cfg(feature = "oidc")]
+            Route::OidcLogin => self.oidc_login(request).await,
+            #[cfg(feature = "oidc")]
+            Route::OidcCallback | Route::OidcCallbackPost => self.oidc_callback(request).await,
+            #[cfg(feature = "oidc")]
+            Route::OidcLink => self.oidc_link(request).await,
+            #[cfg(feature = "oidc")]
+            Route::OidcUnlink => self.oidc_unlink(request).await,
         }
     }
 }

@@ -4,7 +4,10 @@
 //! runs `two-tabs.mjs` (headless Chromium driven by `playwright-core`)
 //! against it: two tabs and a second browser context follow a grant, a
 //! revoke, a sign-out, a sign-out-everywhere and a password reset from a
-//! mailed link live.
+//! mailed link live; and, through a real OpenID Provider the harness starts
+//! (`auth_oidc::testkit`, node's `oidc-provider`), a sign-in through the
+//! provider's own login and consent pages, a link and an unlink on
+//! `/profile`.
 //!
 //! Needs node, npm and Chromium at `/usr/bin/chromium` (or `CHROMIUM_PATH`).
 //! Without them the test prints a SKIPPED line and passes, unless `CI` is
@@ -16,6 +19,11 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use auth_oidc::testkit::TestProvider;
+
+/// The name the demo's provider button shows.
+const PROVIDER_NAME: &str = "Test provider";
 
 /// How long the demo may take to answer its first request.
 const STARTUP: Duration = Duration::from_secs(30);
@@ -52,10 +60,53 @@ impl Server {
     /// Starts the demo `name` in `dir` on a free port, with `env` (the
     /// database, the mail server, Redis) besides the defaults, retrying on
     /// another port when the chosen one was taken in between.
+    #[allow(
+        dead_code,
+        reason = "the console test starts demos this way; the actix demo's test does not"
+    )]
     pub(crate) fn start(binary: &str, dir: &Path, name: &str, env: &[(&str, String)]) -> Self {
+        Self::launch(binary, dir, name, env, None).0
+    }
+
+    /// [`Server::start`] with a real OpenID Provider beside it (run on
+    /// `runtime`), registered for this port's callback, as the demo's
+    /// `oidc` provider.
+    pub(crate) fn start_with_provider(
+        binary: &str,
+        dir: &Path,
+        name: &str,
+        env: &[(&str, String)],
+        runtime: &tokio::runtime::Runtime,
+    ) -> (Self, TestProvider) {
+        let (server, provider) = Self::launch(binary, dir, name, env, Some(runtime));
+        (server, provider.expect("a provider was started"))
+    }
+
+    fn launch(
+        binary: &str,
+        dir: &Path,
+        name: &str,
+        env: &[(&str, String)],
+        runtime: Option<&tokio::runtime::Runtime>,
+    ) -> (Self, Option<TestProvider>) {
         let mut last = String::new();
         for attempt in 0..5 {
             let addr = free_port();
+            // The provider lets the client back only to this port's callback.
+            let provider = runtime.map(|runtime| {
+                runtime.block_on(TestProvider::start(&[format!(
+                    "http://{addr}/auth/oidc/callback"
+                )]))
+            });
+            let mut oidc = Vec::new();
+            if let Some(provider) = &provider {
+                oidc = vec![
+                    ("OIDC_ISSUER", provider.issuer.clone()),
+                    ("OIDC_CLIENT_ID", provider.client_id.clone()),
+                    ("OIDC_CLIENT_SECRET", provider.client_secret.clone()),
+                    ("OIDC_NAME", PROVIDER_NAME.to_owned()),
+                ];
+            }
             let log = dir.join(format!("server-{name}-{attempt}.log"));
             let out = std::fs::File::create(&log).expect("create the server log");
             let err = out.try_clone().expect("clone the server log handle");
@@ -63,7 +114,7 @@ impl Server {
                 // Its own directory, so that no developer's `.env` is read.
                 .current_dir(dir)
                 .env("BIND_ADDR", addr.to_string())
-                .envs(env.iter().map(|(name, value)| (name, value)))
+                .envs(env.iter().chain(&oidc).map(|(name, value)| (name, value)))
                 .env(
                     "LOCAL_IDP_SECRET",
                     "browser-test-signing-key-0123456789abcdef0123456789",
@@ -78,7 +129,7 @@ impl Server {
                 .unwrap_or_else(|error| panic!("start {binary}: {error}"));
             let mut server = Self { child, addr, log };
             match server.wait_until_ready() {
-                Ok(()) => return server,
+                Ok(()) => return (server, provider),
                 Err(why) => last = format!("{why}\n{}", server.log_text()),
             }
         }
@@ -230,7 +281,7 @@ pub(crate) fn two_tabs(binary: &str, script_dir: &Path) {
     let dir = TempDir::new();
     let database = format!("sqlite://{}", dir.0.join("auth.db").display());
     let env = [("LOCAL_AUTH_DB", database), ("SMTP_URL", smtp.url())];
-    let server = Server::start(binary, &dir.0, "demo", &env);
+    let (server, _provider) = Server::start_with_provider(binary, &dir.0, "demo", &env, &runtime);
     let base = server.base_url();
 
     let mut node = Command::new("node");
@@ -238,7 +289,8 @@ pub(crate) fn two_tabs(binary: &str, script_dir: &Path) {
         .arg(&base)
         .current_dir(script_dir)
         .env("CHROMIUM_PATH", &chromium)
-        .env("MAIL_DIR", smtp.out_dir());
+        .env("MAIL_DIR", smtp.out_dir())
+        .env("OIDC_NAME", PROVIDER_NAME);
     run_script(node, &[&server]);
 }
 

@@ -2,7 +2,9 @@
 // context and a second context signed in as the same user follow a grant, a
 // revoke, a sign-out and a sign-out-everywhere live; then a password reset
 // asked for in one browser, done from the mailed link, sends the other
-// browser's open tab to the login page.
+// browser's open tab to the login page; then a visitor signs in through a
+// real OpenID Provider's own pages (OIDC_NAME), and a local user links and
+// unlinks it on /profile.
 //
 // Usage: MAIL_DIR=<dir> node two-tabs.mjs http://127.0.0.1:8000
 // MAIL_DIR is where the test's SMTP server writes what it receives (N.json
@@ -257,6 +259,79 @@ try {
         "/login_local?done=reset",
       ]) {
         results.push(`${path}: ${await checkPage(anonymous, base, path)}`);
+      }
+    } finally {
+      await anonymous.close();
+    }
+    return results.join(", ");
+  });
+
+  // The demo is started with a real OpenID Provider (node's oidc-provider,
+  // its own login and consent pages) as OIDC_NAME.
+  const PROVIDER = process.env.OIDC_NAME || "";
+  if (!PROVIDER) fail("OIDC_NAME is not set: the harness starts the demo with a provider");
+
+  /** At the provider: its login page as `login`, then its consent page. */
+  async function throughProvider(page, label, login) {
+    try {
+      await page.waitForSelector("input[name=login]", { timeout: NAVIGATE_MS });
+    } catch {
+      fail(`${label}: no provider login page at ${page.url()}: ${await page.textContent("body")}`);
+    }
+    await page.fill("input[name=login]", login);
+    await page.fill("input[name=password]", "any password");
+    await page.getByRole("button", { name: "Sign-in" }).click();
+    await page.getByRole("button", { name: "Continue" }).click({ timeout: NAVIGATE_MS });
+    return label;
+  }
+
+  const viaProvider = await browser.newContext({ viewport });
+  try {
+    const page = await viaProvider.newPage();
+    await step(`a new visitor signs in through ${PROVIDER}'s own login and consent pages`, async () => {
+      await page.goto(`${base}/login_local`);
+      await page.getByRole("link", { name: `Sign in with ${PROVIDER}` }).click();
+      await throughProvider(page, "provider sign-in", "browser-visitor");
+      await expectPath(page, "after the provider", "/live");
+      await expectConnected(page, "provider user on /live");
+      return page.url();
+    });
+
+    await step("the provider is the only way in, so /profile refuses to unlink it", async () => {
+      await page.goto(`${base}/profile`);
+      await page.getByRole("button", { name: `Unlink ${PROVIDER}` }).click();
+      await expectPath(page, "after the refused unlink", "/profile");
+      const text = await page.textContent("body");
+      if (!/only way to sign in/.test(text)) fail(`no refusal on /profile: ${text}`);
+    });
+  } finally {
+    await viaProvider.close();
+  }
+
+  await step(`a signed-in local user links ${PROVIDER} on /profile, then unlinks it`, async () => {
+    const page = await first.newPage();
+    try {
+      await page.goto(`${base}/profile`);
+      if (!(await page.textContent("body")).includes(`${PROVIDER}: not linked`)) fail("not shown as not linked");
+      await page.getByRole("button", { name: `Link ${PROVIDER}` }).click();
+      await throughProvider(page, "provider link", "browser-linker");
+      await expectPath(page, "after linking", "/profile");
+      if (!(await page.textContent("body")).includes(`${PROVIDER}: linked`)) fail("not shown as linked");
+      await page.getByRole("button", { name: `Unlink ${PROVIDER}` }).click();
+      await expectPath(page, "after unlinking", "/profile");
+      if (!(await page.textContent("body")).includes(`${PROVIDER}: not linked`)) fail("still linked");
+    } finally {
+      await page.close();
+    }
+  });
+
+  await step("the pages with provider buttons pass axe-core's WCAG 2.1 AA rules", async () => {
+    const results = [];
+    for (const path of ["/profile", "/profile?error=last_sign_in"]) results.push(`${path}: ${await checkPage(first, path)}`);
+    const anonymous = await browser.newContext({ viewport });
+    try {
+      for (const path of ["/login_local", "/login_local?error=state"]) {
+        results.push(`${path}: ${await checkPage(anonymous, path)}`);
       }
     } finally {
       await anonymous.close();
