@@ -37,6 +37,7 @@ impl TestProvider {
     /// When node or the packages are missing, or the provider does not
     /// start within ten seconds.
     pub async fn start(redirect_uris: &[String]) -> Self {
+        install_packages();
         assert!(
             std::path::Path::new(DIR)
                 .join("node_modules/oidc-provider")
@@ -154,4 +155,26 @@ impl TestProvider {
         }
         panic!("the provider never sent the browser back");
     }
+}
+
+/// Installs the provider's npm packages (`npm ci`, from the committed
+/// lockfile) when they are missing, once per process, so the tests run
+/// from a fresh checkout; a failure is left to the check in
+/// [`TestProvider::start`], with the command to run.
+fn install_packages() {
+    static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let dir = std::path::Path::new(DIR);
+        if dir.join("node_modules/oidc-provider").is_dir() {
+            return;
+        }
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .status();
+        if !matches!(status, Ok(status) if status.success()) {
+            eprintln!("`npm ci` in {DIR} failed: {status:?}");
+        }
+    });
 }
