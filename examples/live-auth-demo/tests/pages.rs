@@ -303,3 +303,66 @@ async fn the_security_page_shows_the_qr_code_uncached_and_the_second_step_render
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn the_admin_console_is_for_admins_and_its_buttons_change_the_user() {
+    let demo = demo().await;
+    let r = &demo.router;
+    let (status, headers, _) = send(r, get("/admin", None)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/login_local?next=%2Fadmin");
+
+    let user = register(r, "user@example.com", "").await;
+    let (status, _, _) = send(r, get("/admin", Some(&user))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let admin = register(r, "admin@example.com", "&role=admin").await;
+
+    // The list, a search, and the user's page with its live regions.
+    let (status, headers, body) = send(r, get("/admin", Some(&admin))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+    assert!(body.contains("user@example.com") && body.contains("admin@example.com"));
+    let (_, _, found) = send(r, get("/admin?q=USER%40", Some(&admin))).await;
+    assert!(found.contains("user@example.com") && !found.contains("admin@example.com"));
+    let marker = "href=\"/admin/users/";
+    let start = found.find(marker).unwrap() + marker.len() - "/admin/users/".len();
+    let path = &found[start..start + found[start..].find('"').unwrap()];
+    let (status, _, page) = send(r, get(path, Some(&admin))).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    for region in [
+        "target-account",
+        "target-claims",
+        "target-sessions",
+        "target-audit",
+    ] {
+        assert!(
+            page.contains(&format!("data-live-region=\"{region}\"")),
+            "{region}"
+        );
+    }
+    assert!(page.contains("data-live-target=\"local:"), "{page}");
+    let (status, _, _) = send(r, get("/admin/users/local:nobody", Some(&admin))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = send(r, get("/admin/users/%0A", Some(&admin))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A button: the user gets the claim, the page lists it and the change.
+    let user_id = path.trim_start_matches("/admin/users/").replace("%3A", ":");
+    let form = format!("user_id={user_id}&kind=team&value=blue&next={path}");
+    let (status, headers, _) = send(r, post("/auth/admin/grant", Some(&admin), &form)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // The form's `next` was decoded like every field.
+    assert_eq!(headers[header::LOCATION], format!("/admin/users/{user_id}"));
+    let (_, _, page) = send(r, get(path, Some(&admin))).await;
+    assert!(
+        page.contains("<code>team</code> = <code>blue</code>"),
+        "{page}"
+    );
+    // The audit table: what, and by whom.
+    assert!(page.contains("<td>grant</td><td>team=blue</td>"), "{page}");
+    let (_, _, live) = send(r, get("/live", Some(&user))).await;
+    assert!(live.contains("<code>team</code>"), "{live}");
+    // The user, no admin, cannot do the same.
+    let (status, _, _) = send(r, post("/auth/admin/grant", Some(&user), &form)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
