@@ -327,11 +327,11 @@ try {
 
   await step("the pages with provider buttons pass axe-core's WCAG 2.1 AA rules", async () => {
     const results = [];
-    for (const path of ["/profile", "/profile?error=last_sign_in"]) results.push(`${path}: ${await checkPage(first, path)}`);
+    for (const path of ["/profile", "/profile?error=last_sign_in"]) results.push(`${path}: ${await checkPage(first, base, path)}`);
     const anonymous = await browser.newContext({ viewport });
     try {
       for (const path of ["/login_local", "/login_local?error=state"]) {
-        results.push(`${path}: ${await checkPage(anonymous, path)}`);
+        results.push(`${path}: ${await checkPage(anonymous, base, path)}`);
       }
     } finally {
       await anonymous.close();
