@@ -3,6 +3,8 @@
 
 #[path = "../../live-auth-demo/tests/browser/harness.rs"]
 mod harness;
+#[path = "../../live-auth-demo/tests/browser/log_mail.rs"]
+mod log_mail;
 
 #[test]
 fn two_tabs_and_two_browsers_follow_grants_and_sign_outs_live() {
@@ -10,4 +12,9 @@ fn two_tabs_and_two_browsers_follow_grants_and_sign_outs_live() {
         env!("CARGO_BIN_EXE_live-auth-demo-actix"),
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../live-auth-demo/tests/browser"),
     );
+}
+
+#[test]
+fn without_smtp_the_mailed_links_are_in_the_log_and_work() {
+    log_mail::links_in_the_log_verify_and_reset(env!("CARGO_BIN_EXE_live-auth-demo-actix"));
 }

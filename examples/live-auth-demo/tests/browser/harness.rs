@@ -60,10 +60,6 @@ impl Server {
     /// Starts the demo `name` in `dir` on a free port, with `env` (the
     /// database, the mail server, Redis) besides the defaults, retrying on
     /// another port when the chosen one was taken in between.
-    #[allow(
-        dead_code,
-        reason = "the console test starts demos this way; the actix demo's test does not"
-    )]
     pub(crate) fn start(binary: &str, dir: &Path, name: &str, env: &[(&str, String)]) -> Self {
         Self::launch(binary, dir, name, env, None).0
     }
