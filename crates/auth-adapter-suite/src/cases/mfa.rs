@@ -12,6 +12,7 @@ use auth_core::{SessionKey, SessionToken, unix_now};
 use auth_http::{AccountFlows, SecondFactors};
 use auth_mail_smtp::SmtpMailer;
 use auth_mail_smtp::testkit::{Received, SmtpServer};
+use http::StatusCode;
 use totp_rs::Totp;
 
 use super::{ADA, register_ada, signed_in_socket, whoami};
@@ -112,9 +113,14 @@ async fn enrol(served: &Served) -> Enrolled {
 /// Logs Ada in with her password; the answer is the detour to the
 /// second-factor page, with the waiting session's cookie.
 async fn password_step(served: &Served) -> String {
+    password_step_with(served, ADA_PASSWORD).await
+}
+
+/// [`password_step`] with `password`.
+async fn password_step_with(served: &Served, password: &str) -> String {
     let fields = [
         ("email", ADA_EMAIL),
-        ("password", ADA_PASSWORD),
+        ("password", password),
         ("next", "/live"),
     ];
     let answer = post(served, "/auth/local/login", &fields, None).await;
@@ -444,9 +450,9 @@ pub async fn regenerating_and_disabling_need_the_password<A: Adapter>() {
     assert_eq!(login.location(), "/live");
 }
 
-/// With the account flows configured, enrolling and using a recovery code
-/// each mail the account a notice, through the flows' outbox.
-pub async fn factor_changes_mail_a_notice<A: Adapter>() {
+/// Serves the app with second factors and the account flows on one user
+/// store, mailing through a real SMTP server.
+async fn start_with_mail<A: Adapter>() -> (Served, SmtpServer) {
     let smtp = SmtpServer::plain().await;
     let mailer = SmtpMailer::from_url(&smtp.url(), "Accounts <accounts@example.com>")
         .expect("a valid URL")
@@ -468,7 +474,14 @@ pub async fn factor_changes_mail_a_notice<A: Adapter>() {
             .with_second_factors(factors)
     })
     .expect("valid test settings");
-    let served = &Served::serve::<A>(auth);
+    (Served::serve::<A>(auth), smtp)
+}
+
+/// With the account flows configured, enrolling and using a recovery code
+/// each mail the account a notice, through the flows' outbox.
+pub async fn factor_changes_mail_a_notice<A: Adapter>() {
+    let (served, smtp) = start_with_mail::<A>().await;
+    let served = &served;
     let ada = enrol(served).await;
     // The verification link of the registration, and the notice.
     let mails = smtp.wait_for_to(ADA_EMAIL, 2).await;
@@ -490,6 +503,47 @@ pub async fn factor_changes_mail_a_notice<A: Adapter>() {
     assert!(notice(&mails, "A recovery code was used"), "{mails:?}");
 }
 
+/// A password reset changes the password only: the authenticator stays,
+/// and signing in with the new password still waits for its code.
+pub async fn a_reset_does_not_bypass_the_second_factor<A: Adapter>() {
+    let (served, smtp) = start_with_mail::<A>().await;
+    let served = &served;
+    let ada = enrol(served).await;
+    let fields = [("email", ADA_EMAIL), ("next", "/forgot-password")];
+    let asked = post(served, "/auth/local/forgot-password", &fields, None).await;
+    assert_eq!(asked.status, 303, "{asked:?}");
+    // The registration's verification, the enrolment notice, the reset.
+    let mails = smtp.wait_for_to(ADA_EMAIL, 3).await;
+    let prefix = "https://app.example/reset-password?token=";
+    let link = mails
+        .iter()
+        .find_map(|mail| mail.link(prefix))
+        .unwrap_or_else(|| panic!("no reset link in {mails:?}"));
+    let new_password = "a brand new passphrase";
+    let fields = [
+        ("token", &link[prefix.len()..]),
+        ("password", new_password),
+        ("next", "/login_local"),
+    ];
+    let reset = post(served, "/auth/local/reset-password", &fields, None).await;
+    assert_eq!(
+        (reset.status, reset.location()),
+        (StatusCode::SEE_OTHER, "/login_local"),
+        "{reset:?}"
+    );
+    assert_eq!(whoami(served, &ada.cookie).await, "anonymous");
+
+    let waiting = password_step_with(served, new_password).await;
+    assert_eq!(whoami(served, &waiting).await, "anonymous");
+    let done = second_step(served, &waiting, &ada.code(30)).await;
+    assert_eq!(
+        (done.status, done.location()),
+        (StatusCode::SEE_OTHER, "/live"),
+        "{done:?}"
+    );
+    assert_eq!(whoami(served, &done.cookie()).await, "Ada");
+}
+
 /// The cases of this module, for [`adapter_suite!`](crate::adapter_suite).
 #[macro_export]
 macro_rules! mfa_cases {
@@ -503,6 +557,7 @@ macro_rules! mfa_cases {
             step_up_expires_and_guards_account_deletion,
             regenerating_and_disabling_need_the_password,
             factor_changes_mail_a_notice,
+            a_reset_does_not_bypass_the_second_factor,
         );
     };
 }
