@@ -101,3 +101,22 @@ impl From<StoreError> for AccountError {
         }
     }
 }
+
+impl OidcError {
+    /// A failed code exchange, with the provider's own error code when it
+    /// answered with one.
+    pub(crate) fn exchange<RE, E>(
+        error: oauth2::RequestTokenError<RE, oauth2::StandardErrorResponse<E>>,
+    ) -> Self
+    where
+        RE: std::error::Error + 'static,
+        E: oauth2::ErrorResponseType + std::fmt::Display + 'static,
+    {
+        match error {
+            oauth2::RequestTokenError::ServerResponse(answer) => {
+                Self::Exchange(answer.error().to_string())
+            }
+            other => Self::Exchange(other.to_string()),
+        }
+    }
+}

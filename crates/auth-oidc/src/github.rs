@@ -4,7 +4,7 @@
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, Scope, TokenResponse, TokenUrl,
+    Scope, TokenResponse, TokenUrl,
 };
 use serde_json::{Map, Value};
 
@@ -84,12 +84,7 @@ pub(crate) async fn finish(
         ))
         .request_async(http)
         .await
-        .map_err(|error| match error {
-            RequestTokenError::ServerResponse(answer) => {
-                OidcError::Exchange(answer.error().to_string())
-            }
-            other => OidcError::Exchange(other.to_string()),
-        })?;
+        .map_err(OidcError::exchange)?;
     let bearer = token.access_token().secret();
     let user = http
         .get_json(&format!("{}/user", endpoints.api), bearer, GITHUB_JSON)

@@ -10,7 +10,7 @@ use openidconnect::core::{
 use openidconnect::{
     AccessTokenHash, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl,
     JsonWebKeySet, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, Scope, SignatureVerificationError, TokenResponse,
+    Scope, SignatureVerificationError, TokenResponse,
 };
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, RwLock};
@@ -150,12 +150,7 @@ impl OpenId {
             ))
             .request_async(http)
             .await
-            .map_err(|error| match error {
-                RequestTokenError::ServerResponse(answer) => {
-                    OidcError::Exchange(answer.error().to_string())
-                }
-                other => OidcError::Exchange(other.to_string()),
-            })?;
+            .map_err(OidcError::exchange)?;
         let token = response
             .id_token()
             .ok_or(OidcError::Missing("an ID token"))?;
