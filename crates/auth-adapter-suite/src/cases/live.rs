@@ -1,5 +1,7 @@
 //! The live socket: refusals, updates to every tab, ordering, limits.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use auth_core::{AuthEvent, Principal};
@@ -384,6 +386,60 @@ pub async fn a_region_larger_than_the_socket_buffers_arrives_whole<A: Adapter>()
     );
 }
 
+/// A change to a user with many tabs open on one page renders the page's
+/// regions about once, not once per tab, and every tab gets the same
+/// frame. (Tabs handled at the same moment on two threads may each render:
+/// the suite's servers run at most two.)
+pub async fn a_change_renders_once_for_all_of_a_users_tabs<A: Adapter>() {
+    const TABS: usize = 20;
+    let renders = Arc::new(AtomicUsize::new(0));
+    let counted = renders.clone();
+    let auth = live_auth_with(|builder| {
+        builder.with_page(LivePage::new("counted").with_region(Region::new(
+            "role",
+            move |p: &Principal| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                p.claim("role").unwrap_or("none").to_owned()
+            },
+        )))
+    })
+    .expect("valid settings");
+    let served = Served::serve::<A>(auth);
+    let (cookie, key) = served.sign_in("local:ada").await;
+    let mut tabs = Vec::new();
+    for _ in 0..TABS {
+        let mut tab = connect_page(
+            served.addr,
+            "counted",
+            Some(&cookie),
+            Some(&served.origin()),
+        )
+        .await
+        .expect("upgrade");
+        assert_eq!(next_frame(&mut tab).await["regions"]["role"], "none");
+        tabs.push(tab);
+    }
+    let before = renders.load(Ordering::SeqCst);
+    let principal = served.principal(&key).await;
+    served
+        .auth
+        .actions()
+        .grant(&principal, Some(&key), "role", "admin")
+        .await
+        .expect("granted");
+    let mut frames = Vec::new();
+    for tab in &mut tabs {
+        frames.push(next_frame(tab).await);
+    }
+    assert_eq!(frames[0]["regions"]["role"], "admin");
+    assert!(frames.iter().all(|f| *f == frames[0]), "{frames:?}");
+    let rendered = renders.load(Ordering::SeqCst) - before;
+    assert!(
+        (1..=2).contains(&rendered),
+        "{TABS} tabs of one principal rendered the region {rendered} times"
+    );
+}
+
 /// The cases of this module, for [`adapter_suite!`](crate::adapter_suite).
 #[doc(hidden)]
 #[macro_export]
@@ -401,6 +457,7 @@ macro_rules! live_cases {
             a_resync_from_the_channel_always_sends_the_state,
             the_client_can_ask_for_the_state_again,
             one_grant_among_a_thousand_connections_reaches_exactly_its_user,
+            a_change_renders_once_for_all_of_a_users_tabs,
         );
     };
 }

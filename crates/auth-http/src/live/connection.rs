@@ -445,10 +445,15 @@ impl LiveConnection {
     }
 
     fn update(&self) -> Step {
+        let Some(target) = &self.target else {
+            // The same frame for every tab of this principal on this page.
+            return self
+                .page
+                .update_frame(&self.auth, &self.principal)
+                .map_or(Step::Quiet, |frame| Step::Send(frame.to_string()));
+        };
         let mut regions = self.page.render_regions(&self.auth, &self.principal);
-        if let Some(target) = &self.target {
-            regions.extend(target.regions.clone());
-        }
+        regions.extend(target.regions.clone());
         match Frame::update(&self.principal, regions).to_text() {
             Some(frame) => Step::Send(frame),
             None => Step::Quiet,

@@ -4,6 +4,7 @@ mod connection;
 mod frame;
 mod limits;
 mod page;
+mod rendered;
 
 pub use connection::{Incoming, LiveConnection, MAX_MESSAGE_BYTES, Outgoing, Step};
 pub(crate) use limits::SocketCounts;

@@ -10,6 +10,8 @@ use auth_core::Principal;
 use crate::admin::UserDetail;
 use crate::config::LiveAuth;
 use crate::guard::Guard;
+use crate::live::frame::Frame;
+use crate::live::rendered::RecentFrames;
 
 type Render = Arc<dyn Fn(&Principal) -> String + Send + Sync>;
 type TargetRender = Arc<dyn Fn(&UserDetail) -> String + Send + Sync>;
@@ -165,10 +167,12 @@ impl TargetRegion {
 /// ```
 ///
 /// Every open tab holds its page; a clone shares the page's parts (one
-/// reference count) rather than copying its id, guard and regions.
+/// reference count) rather than copying its id, guard and regions, and the
+/// frames its tabs rendered lately.
 #[derive(Clone)]
 pub struct LivePage {
     parts: Arc<Parts>,
+    frames: Arc<RecentFrames>,
 }
 
 #[derive(Clone)]
@@ -201,6 +205,7 @@ impl LivePage {
                 regions: Vec::new(),
                 target_regions: Vec::new(),
             }),
+            frames: Arc::default(),
         }
     }
 
@@ -271,6 +276,16 @@ impl LivePage {
             .iter()
             .map(|r| (r.id.clone(), r.render_inner(auth, principal)))
             .collect()
+    }
+
+    /// The update frame for `principal` (its regions rendered), as JSON:
+    /// rendered once and shared by the tabs that show an equal principal
+    /// within a moment (see `live/rendered.rs`), so one change to a user
+    /// with many tabs open renders once. `None` if it cannot be serialised.
+    pub(crate) fn update_frame(&self, auth: &LiveAuth, principal: &Principal) -> Option<Arc<str>> {
+        self.frames.get_or_render(principal, || {
+            Frame::update(principal, self.render_regions(auth, principal)).to_text()
+        })
     }
 
     /// The inner HTML of every target region for `detail`, by region id.
