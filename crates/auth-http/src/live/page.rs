@@ -190,7 +190,7 @@ impl std::fmt::Debug for LivePage {
             .field("guard", &self.parts.guard)
             .field("regions", &self.parts.regions)
             .field("target_regions", &self.parts.target_regions)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

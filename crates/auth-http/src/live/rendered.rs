@@ -138,7 +138,9 @@ mod tests {
         let frames = RecentFrames::default();
         let p = principal("ada", "admin");
         frames.get_or_render(&p, || Some("old".to_owned()));
-        frames.lock()[0].rendered_at = Instant::now() - FRESH_FOR;
+        frames.lock()[0].rendered_at = Instant::now()
+            .checked_sub(FRESH_FOR)
+            .expect("the clock is past one second");
         let frame = frames.get_or_render(&p, || Some("new".to_owned())).unwrap();
         assert_eq!(&*frame, "new");
     }
