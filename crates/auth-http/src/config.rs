@@ -432,7 +432,8 @@ impl LiveAuthBuilder {
 
     /// Registers a live page (its guard and policy regions).
     pub fn with_page(mut self, page: LivePage) -> Self {
-        self.pages.push(page);
+        // Frames rendered under another layer's policies are never reused.
+        self.pages.push(page.with_own_frames());
         self
     }
 

@@ -278,6 +278,14 @@ impl LivePage {
             .collect()
     }
 
+    /// This page with frames of its own: a layer registering a page does
+    /// not share its rendered frames with another layer (whose policies may
+    /// differ) that registered the same page.
+    pub(crate) fn with_own_frames(mut self) -> Self {
+        self.frames = Arc::default();
+        self
+    }
+
     /// The update frame for `principal` (its regions rendered), as JSON:
     /// rendered once and shared by the tabs that show an equal principal
     /// within a moment (see `live/rendered.rs`), so one change to a user
